@@ -1,0 +1,289 @@
+//! The value types every event shares: its id, its time, the producing agent, and exact
+//! fixed-point numbers for money, prices, quantities and ratios.
+//!
+//! These are the only places where the wire representation of a value is decided, so each
+//! carries its Avro schema (`AvroSchemaComponent`) next to its serde impls.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::str::FromStr;
+
+use apache_avro::schema::{Name, NamespaceRef, RecordField, UuidSchema};
+use apache_avro::serde::AvroSchemaComponent;
+use apache_avro::{AvroSchema, Schema};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+/// The id of one event: a UUIDv7, so ids sort by creation time.
+///
+/// On the wire it is an Avro `string` with `logicalType: uuid` (hyphenated text), the form
+/// Java and Confluent tooling read; `apache-avro`'s own `Uuid` mapping would be `fixed(16)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventId(Uuid);
+
+impl EventId {
+    /// A UUIDv7 for an event at `time`, with caller-chosen entropy.
+    ///
+    /// Deterministic: the same time and entropy give the same id, which is what replays and
+    /// backtests need. The millisecond part of `time` is the UUID's timestamp.
+    pub fn at(time: EventTime, entropy: [u8; 10]) -> Self {
+        let millis = u64::try_from(time.as_micros().div_euclid(1000)).unwrap_or(0);
+        Self(uuid::Builder::from_unix_timestamp_millis(millis, &entropy).into_uuid())
+    }
+
+    /// A UUIDv7 from the wall clock and random bits, for the edges of the system (feeds,
+    /// manual orders) where no event time exists yet.
+    pub fn now() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    /// The UUID.
+    pub fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+}
+
+impl From<Uuid> for EventId {
+    fn from(uuid: Uuid) -> Self {
+        Self(uuid)
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+impl FromStr for EventId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(Self)
+    }
+}
+
+impl Serialize for EventId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut buf = Uuid::encode_buffer();
+        serializer.serialize_str(self.0.hyphenated().encode_lower(&mut buf))
+    }
+}
+
+impl<'de> Deserialize<'de> for EventId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = EventId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a UUID string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<EventId, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+impl AvroSchemaComponent for EventId {
+    fn get_schema_in_ctxt(_: &mut HashSet<Name>, _: NamespaceRef) -> Schema {
+        Schema::Uuid(UuidSchema::String)
+    }
+    fn get_record_fields_in_ctxt(_: &mut HashSet<Name>, _: NamespaceRef) -> Option<Vec<RecordField>> {
+        None
+    }
+}
+
+/// When an event happened: microseconds since the Unix epoch, UTC (Avro `timestamp-micros`).
+///
+/// Agents never read a clock; this is their only notion of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventTime(i64);
+
+impl EventTime {
+    /// The time `micros` microseconds after the Unix epoch.
+    pub const fn from_micros(micros: i64) -> Self {
+        Self(micros)
+    }
+
+    /// Microseconds since the Unix epoch.
+    pub const fn as_micros(self) -> i64 {
+        self.0
+    }
+}
+
+impl AvroSchemaComponent for EventTime {
+    fn get_schema_in_ctxt(_: &mut HashSet<Name>, _: NamespaceRef) -> Schema {
+        Schema::TimestampMicros
+    }
+    fn get_record_fields_in_ctxt(_: &mut HashSet<Name>, _: NamespaceRef) -> Option<Vec<RecordField>> {
+        None
+    }
+}
+
+/// An exact decimal number with 8 fractional digits, held as an `i64` scaled by 10^8.
+///
+/// Every price, quantity, amount of money, score, weight and percentage on the bus uses it,
+/// so no binary floating point ever reaches the wire. Range: about ±92 billion.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FixedPoint(i64);
+
+/// Why a text is not a [`FixedPoint`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseFixedPointError {
+    /// The text is not a plain decimal number.
+    #[error("{0:?} is not a decimal number")]
+    NotANumber(String),
+    /// More than 8 digits after the decimal point.
+    #[error("{0:?} has more than 8 decimal places")]
+    TooPrecise(String),
+    /// Outside the range of an `i64` scaled by 10^8.
+    #[error("{0:?} is out of range")]
+    OutOfRange(String),
+}
+
+impl FixedPoint {
+    /// Number of decimal places.
+    pub const DECIMALS: u32 = 8;
+    /// The raw value of 1.0.
+    pub const SCALE: i64 = 100_000_000;
+    /// Zero.
+    pub const ZERO: Self = Self(0);
+    /// One.
+    pub const ONE: Self = Self(Self::SCALE);
+
+    /// The number whose scaled representation is `raw` (`raw = value × 10^8`).
+    pub const fn from_raw(raw: i64) -> Self {
+        Self(raw)
+    }
+
+    /// The scaled representation (`value × 10^8`).
+    pub const fn raw(self) -> i64 {
+        self.0
+    }
+
+    /// A whole number, or `None` when it is out of range.
+    pub const fn from_int(units: i64) -> Option<Self> {
+        match units.checked_mul(Self::SCALE) {
+            Some(raw) => Some(Self(raw)),
+            None => None,
+        }
+    }
+}
+
+impl fmt::Display for FixedPoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let scale = Self::SCALE.unsigned_abs();
+        let (int, frac) = (abs / scale, abs % scale);
+        if frac == 0 {
+            return write!(f, "{sign}{int}");
+        }
+        let digits = format!("{frac:08}");
+        write!(f, "{sign}{int}.{}", digits.trim_end_matches('0'))
+    }
+}
+
+impl FromStr for FixedPoint {
+    type Err = ParseFixedPointError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let not_a_number = || ParseFixedPointError::NotANumber(text.to_owned());
+        let (negative, unsigned) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+        let is_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if (int.is_empty() && frac.is_empty()) || !is_digits(int) || !is_digits(frac) {
+            return Err(not_a_number());
+        }
+        if frac.len() > Self::DECIMALS as usize {
+            return Err(ParseFixedPointError::TooPrecise(text.to_owned()));
+        }
+        let out_of_range = || ParseFixedPointError::OutOfRange(text.to_owned());
+        let int: i128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| out_of_range())? };
+        let frac_raw: i128 = format!("{frac:0<8}").parse().map_err(|_| not_a_number())?;
+        let magnitude = int
+            .checked_mul(i128::from(Self::SCALE))
+            .and_then(|v| v.checked_add(frac_raw))
+            .ok_or_else(out_of_range)?;
+        let raw = if negative { -magnitude } else { magnitude };
+        i64::try_from(raw).map(Self).map_err(|_| out_of_range())
+    }
+}
+
+impl AvroSchemaComponent for FixedPoint {
+    fn get_schema_in_ctxt(_: &mut HashSet<Name>, _: NamespaceRef) -> Schema {
+        Schema::Long
+    }
+    fn get_record_fields_in_ctxt(_: &mut HashSet<Name>, _: NamespaceRef) -> Option<Vec<RecordField>> {
+        None
+    }
+}
+
+/// The agent that produced an event, with its version and instance.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, AvroSchema)]
+#[avro(namespace = "maxx.events")]
+pub struct Producer {
+    /// Agent name, e.g. `maxx-alpha`.
+    pub agent: String,
+    /// Version of the agent build.
+    pub version: String,
+    /// Instance (transactional identity), e.g. `alpha-0`.
+    pub instance: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_point_parses_and_prints_exactly() {
+        for (text, raw) in [
+            ("0", 0),
+            ("1", 100_000_000),
+            ("-1.5", -150_000_000),
+            ("62650.2", 6_265_020_000_000),
+            ("0.00000001", 1),
+            ("-0.00000001", -1),
+            (".5", 50_000_000),
+        ] {
+            let value: FixedPoint = text.parse().expect(text);
+            assert_eq!(value.raw(), raw, "{text}");
+        }
+        assert_eq!(FixedPoint::from_raw(6_265_020_000_000).to_string(), "62650.2");
+        assert_eq!(FixedPoint::from_raw(-1).to_string(), "-0.00000001");
+        assert_eq!(FixedPoint::from_raw(i64::MIN).to_string(), "-92233720368.54775808");
+    }
+
+    #[test]
+    fn fixed_point_rejects_what_it_cannot_hold() {
+        assert!(matches!("1.123456789".parse::<FixedPoint>(), Err(ParseFixedPointError::TooPrecise(_))));
+        assert!(matches!("92233720369".parse::<FixedPoint>(), Err(ParseFixedPointError::OutOfRange(_))));
+        for bad in ["", "-", ".", "1e5", "1.2.3", "abc", "--1", "1,5", " 1"] {
+            assert!(matches!(bad.parse::<FixedPoint>(), Err(ParseFixedPointError::NotANumber(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fixed_point_text_round_trips_at_the_extremes() {
+        for raw in [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX] {
+            let value = FixedPoint::from_raw(raw);
+            assert_eq!(value.to_string().parse::<FixedPoint>(), Ok(value));
+        }
+    }
+
+    #[test]
+    fn event_ids_at_the_same_time_and_entropy_are_equal_and_version_7() {
+        let time = EventTime::from_micros(1_752_432_132_000_000);
+        let a = EventId::at(time, [7; 10]);
+        assert_eq!(a, EventId::at(time, [7; 10]));
+        assert_ne!(a, EventId::at(time, [8; 10]));
+        assert_eq!(a.as_uuid().get_version_num(), 7);
+        assert_eq!(a.to_string().parse::<EventId>().ok(), Some(a));
+    }
+}
