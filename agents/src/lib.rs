@@ -1,1 +1,8 @@
-//! placeholder
+//! Pure, deterministic agent logic: for each of the eight agents, its state and a function
+//! from (state, input event) to output events, with a snapshot of its state.
+//!
+//! Nothing here sees Kafka, a clock or any I/O: time comes from event timestamps and
+//! randomness from seeds. That is what lets the same code run live on the Kafka runtime, in
+//! one process on the embedded runtime, and in replay and backtests (`DESIGN.md`, principle
+//! 1). The agents arrive with the runtime and trading-core issues; this crate is where they
+//! live.

@@ -1,1 +1,5 @@
-//! placeholder
+//! The shells that run agents: the Kafka runtime (consumer group with `read_committed`, a
+//! transactional producer, offsets and state snapshots committed with the outputs in one
+//! transaction, dead letters) and the embedded runtime (the same agents in one process, no
+//! broker, deterministic order). It arrives with the runtime issue; this crate is where it
+//! lives, between `maxx-agents` and the broker.
