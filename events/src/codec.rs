@@ -173,11 +173,10 @@ impl<T: Event> Codec<T> {
 
     /// Also accept messages written with `schema` under registry id `id` (another version of
     /// `T`'s record, or — to be reported as [`DecodeError::WrongSchema`] — another record).
-    pub fn accept_writer(mut self, id: u32, schema: Arc<Schema>) -> Self {
+    pub fn accept_writer(&mut self, id: u32, schema: Arc<Schema>) {
         if id != self.schema_id {
             self.other_writers.insert(id, schema);
         }
-        self
     }
 
     /// The registry id written into encoded messages.

@@ -28,6 +28,8 @@ pub trait Event:
         format!("{}-value", Self::TOPIC)
     }
 
+    /// The Kafka message key: what per-key order is kept for (see `topology/topics.yaml`).
+    fn key(&self) -> &str;
     /// The event's UUIDv7.
     fn event_id(&self) -> EventId;
     /// When the event happened.
@@ -39,7 +41,7 @@ pub trait Event:
 /// Implements [`Event`] for a struct with the envelope fields `event_id`, `event_time` and
 /// `producer`, binding it to `schemas/<topic>/v<version>.avsc`.
 macro_rules! impl_event {
-    ($type:ty, topic = $topic:literal, version = $version:literal) => {
+    ($type:ty, topic = $topic:literal, version = $version:literal, key = $key:expr) => {
         impl $crate::event::Event for $type {
             const TOPIC: &'static str = $topic;
             const SCHEMA_VERSION: u32 = $version;
@@ -55,6 +57,9 @@ macro_rules! impl_event {
                 })
             }
 
+            fn key(&self) -> &str {
+                $crate::event::key_with(self, $key)
+            }
             fn event_id(&self) -> $crate::primitives::EventId {
                 self.event_id
             }
@@ -68,6 +73,12 @@ macro_rules! impl_event {
     };
 }
 pub(crate) use impl_event;
+
+/// Applies a key accessor; a function rather than a direct call so the closure's lifetimes
+/// are inferred from the signature.
+pub(crate) fn key_with<'a, T>(event: &'a T, key: impl FnOnce(&'a T) -> &'a str) -> &'a str {
+    key(event)
+}
 
 /// The full name (`namespace.name`) of a named schema, or its type name for an unnamed one.
 pub fn schema_name(schema: &Schema) -> String {

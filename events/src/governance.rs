@@ -24,4 +24,4 @@ pub struct GovernorWeights {
     /// Why this blend was published.
     pub reason: String,
 }
-impl_event!(GovernorWeights, topic = "governor_weights", version = 1);
+impl_event!(GovernorWeights, topic = "governor_weights", version = 1, key = |_| "governor");

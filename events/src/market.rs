@@ -32,7 +32,7 @@ pub struct Tick {
     /// Venue sequence or trade id, for de-duplication across reconnects.
     pub venue_seq: Option<i64>,
 }
-impl_event!(Tick, topic = "ticks", version = 1);
+impl_event!(Tick, topic = "ticks", version = 1, key = |e| e.symbol.as_str());
 
 /// Sentiment of one news or social item for one symbol (`sentiment_scores`, keyed by symbol).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, AvroSchema)]
@@ -55,7 +55,7 @@ pub struct SentimentScore {
     /// Headline or first line.
     pub title: Option<String>,
 }
-impl_event!(SentimentScore, topic = "sentiment_scores", version = 1);
+impl_event!(SentimentScore, topic = "sentiment_scores", version = 1, key = |e| e.symbol.as_str());
 
 /// A regional trading session.
 ///
@@ -73,6 +73,18 @@ pub enum Session {
     NewYork,
     Tokyo,
     Sydney,
+}
+
+impl Session {
+    /// The symbol as on the wire, e.g. `NEW_YORK`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::London => "LONDON",
+            Self::NewYork => "NEW_YORK",
+            Self::Tokyo => "TOKYO",
+            Self::Sydney => "SYDNEY",
+        }
+    }
 }
 
 /// Whether a session opens or closes.
@@ -108,4 +120,4 @@ pub struct SessionEvent {
     /// End of the session.
     pub end_ts: EventTime,
 }
-impl_event!(SessionEvent, topic = "session_events", version = 1);
+impl_event!(SessionEvent, topic = "session_events", version = 1, key = |e| e.session.as_str());

@@ -45,7 +45,7 @@ pub struct AgentState {
     /// Why.
     pub reason: String,
 }
-impl_event!(AgentState, topic = "agent_state", version = 1);
+impl_event!(AgentState, topic = "agent_state", version = 1, key = |e| e.producer.instance.as_str());
 
 /// A Kafka message header, kept byte for byte.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, AvroSchema)]
@@ -110,4 +110,4 @@ pub struct DeadLetter {
     /// What was wrong.
     pub reason: String,
 }
-impl_event!(DeadLetter, topic = "dead_letters", version = 1);
+impl_event!(DeadLetter, topic = "dead_letters", version = 1, key = |e| e.source_topic.as_str());

@@ -47,4 +47,4 @@ pub struct Pnl {
     /// Open positions sorted by symbol.
     pub positions: Vec<Position>,
 }
-impl_event!(Pnl, topic = "pnl", version = 1);
+impl_event!(Pnl, topic = "pnl", version = 1, key = |_| "portfolio");

@@ -50,7 +50,7 @@ pub struct RiskState {
     /// Limits in force.
     pub limits: RiskLimits,
 }
-impl_event!(RiskState, topic = "risk_state", version = 1);
+impl_event!(RiskState, topic = "risk_state", version = 1, key = |_| "portfolio");
 
 /// What a risk event reports.
 ///
@@ -119,4 +119,4 @@ pub struct RiskEvent {
     /// Explanation.
     pub message: String,
 }
-impl_event!(RiskEvent, topic = "risk_events", version = 1);
+impl_event!(RiskEvent, topic = "risk_events", version = 1, key = |e| e.symbol.as_deref().unwrap_or("portfolio"));

@@ -76,7 +76,7 @@ pub struct Signal {
     /// The blend weights in force.
     pub weights: BlendWeights,
 }
-impl_event!(Signal, topic = "signals", version = 1);
+impl_event!(Signal, topic = "signals", version = 1, key = |e| e.symbol.as_str());
 
 /// Direction of an order or fill.
 ///
@@ -138,7 +138,7 @@ pub struct Order {
     #[avro(default = "{}")]
     pub meta: HashMap<String, String>,
 }
-impl_event!(Order, topic = "orders", version = 1);
+impl_event!(Order, topic = "orders", version = 1, key = |e| e.order_id.as_str());
 
 /// Outcome of an order request.
 ///
@@ -177,7 +177,7 @@ pub struct OrderAck {
     /// Why it was rejected or canceled.
     pub reason: Option<String>,
 }
-impl_event!(OrderAck, topic = "order_acks", version = 1);
+impl_event!(OrderAck, topic = "order_acks", version = 1, key = |e| e.order_id.as_str());
 
 /// Whether a fill added or removed liquidity.
 ///
@@ -222,4 +222,4 @@ pub struct Fill {
     /// Venue that executed it.
     pub venue: String,
 }
-impl_event!(Fill, topic = "fills", version = 1);
+impl_event!(Fill, topic = "fills", version = 1, key = |e| e.order_id.as_str());

@@ -93,7 +93,8 @@ fn an_unknown_schema_id_is_refused() {
 fn a_message_of_another_schema_is_refused() {
     let fill_bytes = Codec::<Fill>::new(FILL_ID).expect("codec").encode(&fill()).expect("encode");
     // The reader knows the id belongs to fills: told apart by name.
-    let codec = tick_codec().accept_writer(FILL_ID, Arc::new(Fill::schema().clone()));
+    let mut codec = tick_codec();
+    codec.accept_writer(FILL_ID, Arc::new(Fill::schema().clone()));
     let err = codec.decode(&fill_bytes).expect_err("a fill is not a tick");
     assert!(matches!(&err, DecodeError::WrongSchema { id: FILL_ID, found, .. } if found == "maxx.events.Fill"), "{err}");
     assert_eq!(err.dead_letter_kind(), DeadLetterKind::WrongSchema);
@@ -149,7 +150,8 @@ fn an_older_version_of_the_same_record_is_resolved() {
         .write_value_to_vec(apache_avro::types::Value::Record(fields))
         .expect("v0 encodes");
     let framed = [&[0, 0, 0, 0, 3][..], &payload].concat();
-    let codec = tick_codec().accept_writer(3, Arc::new(v0));
+    let mut codec = tick_codec();
+    codec.accept_writer(3, Arc::new(v0));
     assert_eq!(codec.decode(&framed), Ok(old));
 }
 
@@ -165,11 +167,10 @@ fn decode_with_every_codec(bytes: &[u8]) {
 
 /// A valid message of every type, framed with schema id 1.
 fn valid_messages() -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let t = tick();
-    out.push(Codec::<Tick>::new(1).expect("codec").encode(&t).expect("encode"));
-    out.push(Codec::<Fill>::new(1).expect("codec").encode(&fill()).expect("encode"));
-    out
+    vec![
+        Codec::<Tick>::new(1).expect("codec").encode(&tick()).expect("encode"),
+        Codec::<Fill>::new(1).expect("codec").encode(&fill()).expect("encode"),
+    ]
 }
 
 proptest! {
