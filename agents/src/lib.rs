@@ -4,5 +4,8 @@
 //! Nothing here sees Kafka, a clock or any I/O: time comes from event timestamps and
 //! randomness from seeds. That is what lets the same code run live on the Kafka runtime, in
 //! one process on the embedded runtime, and in replay and backtests (`DESIGN.md`, principle
-//! 1). The agents arrive with the runtime and trading-core issues; this crate is where they
-//! live.
+//! 1). [`contract`] is the one way to write an agent.
+
+pub mod contract;
+
+pub use contract::{Agent, DynAgent, Emitter, Envelope, Invalid, SnapshotError};
