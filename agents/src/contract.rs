@@ -39,6 +39,8 @@ pub trait Agent: Send + 'static {
 
     /// Stable name: consumer group, transactional id prefix and state topic derive from it.
     const NAME: &'static str;
+    /// Version of the agent's logic, stamped on everything it produces.
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     /// Topics the agent consumes.
     const INPUTS: &'static [&'static str];
     /// Topics the agent may produce to.
@@ -124,6 +126,8 @@ fn derived_id(agent: &str, cause: EventId, time: EventTime, position: u32) -> Ev
 pub trait DynAgent: Send {
     /// [`Agent::NAME`].
     fn name(&self) -> &'static str;
+    /// [`Agent::VERSION`].
+    fn version(&self) -> &'static str;
     /// [`Agent::INPUTS`].
     fn inputs(&self) -> &'static [&'static str];
     /// [`Agent::OUTPUTS`].
@@ -159,6 +163,9 @@ pub struct SnapshotError {
 impl<A: Agent> DynAgent for A {
     fn name(&self) -> &'static str {
         A::NAME
+    }
+    fn version(&self) -> &'static str {
+        A::VERSION
     }
     fn inputs(&self) -> &'static [&'static str] {
         A::INPUTS

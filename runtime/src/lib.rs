@@ -1,5 +1,8 @@
 //! The shells that run agents: the Kafka runtime (consumer group with `read_committed`, a
 //! transactional producer, offsets and state snapshots committed with the outputs in one
-//! transaction, dead letters) and the embedded runtime (the same agents in one process, no
-//! broker, deterministic order). It arrives with the runtime issue; this crate is where it
-//! lives, between `maxx-agents` and the broker.
+//! transaction, dead letters) and the [`embedded`] runtime (the same agents in one process,
+//! no broker, deterministic order).
+
+pub mod embedded;
+
+pub use embedded::{EmbeddedRuntime, Runaway};

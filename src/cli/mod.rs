@@ -1,0 +1,60 @@
+//! The command line: the top-level parser and the dispatch to one module per subcommand.
+//! Add a subcommand by adding a variant to [`Command`], its module, and its match arm in
+//! [`run`].
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// MAXX — an event-sourced autonomous trading platform on Kafka-protocol brokers.
+#[derive(Debug, Parser)]
+#[command(
+    name = "maxx",
+    version,
+    about,
+    long_about = "MAXX — an event-sourced autonomous trading platform.\n\n\
+        Eight agents (market data, sentiment, session clock, alpha, risk sentinel, execution,\n\
+        portfolio, meta governor) trade together on versioned Avro topics of a Kafka-protocol\n\
+        broker, each a consumer-producer with exactly-once transactions.",
+    after_help = "Examples:\n  maxx --version\n  maxx --help\n\n\
+        Environment:\n  MAXX_BOOTSTRAP        Kafka bootstrap servers (default 127.0.0.1:9092)\n  \
+        MAXX_SCHEMA_REGISTRY  schema registry URL (default http://127.0.0.1:8081)",
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {}
+
+/// Runs the parsed command line.
+///
+/// # Errors
+/// Whatever the subcommand reports; `main` prints it with its context chain.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn version_flag_reports_the_crate_version() {
+        let err = Cli::try_parse_from(["maxx", "--version"]).expect_err("--version exits early");
+        assert_eq!(err.kind(), clap::error::ErrorKind::DisplayVersion);
+        assert_eq!(err.to_string().trim(), format!("maxx {}", env!("CARGO_PKG_VERSION")));
+    }
+}
