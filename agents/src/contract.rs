@@ -95,7 +95,10 @@ impl<'a> Emitter<'a> {
 
     /// The envelope for the next output. Each call gives a new id.
     pub fn envelope(&mut self) -> Envelope {
-        let event_id = derived_id(self.agent, self.cause_id, self.cause_time, self.next);
+        let event_id = EventId::derive(
+            self.cause_time,
+            &[self.agent.as_bytes(), self.cause_id.as_uuid().as_bytes(), &self.next.to_be_bytes()],
+        );
         self.next += 1;
         Envelope { event_id, event_time: self.cause_time, producer: self.producer.clone() }
     }
@@ -104,22 +107,6 @@ impl<'a> Emitter<'a> {
     pub fn emit(&mut self, event: impl Into<BusEvent>) {
         self.outputs.push(event.into());
     }
-}
-
-/// A UUIDv7 at `time` whose random bits are a hash of the agent, the cause and the output's
-/// position: unique per output, identical on every run over the same input.
-fn derived_id(agent: &str, cause: EventId, time: EventTime, position: u32) -> EventId {
-    // FNV-1a, 64-bit, run twice with different offsets: a stable hash (std's is not stable
-    // across Rust releases) spread over the 80 bits UUIDv7 leaves after the timestamp.
-    fn fnv1a(seed: u64, parts: &[&[u8]]) -> u64 {
-        parts.iter().flat_map(|p| p.iter()).fold(seed, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
-    }
-    let parts: [&[u8]; 4] = [agent.as_bytes(), &[0xff], cause.as_uuid().as_bytes(), &position.to_be_bytes()];
-    let (a, b) = (fnv1a(0xcbf2_9ce4_8422_2325, &parts), fnv1a(0x8422_2325_cbf2_9ce4, &parts));
-    let mut entropy = [0; 10];
-    entropy[..8].copy_from_slice(&a.to_be_bytes());
-    entropy[8..].copy_from_slice(&b.to_be_bytes()[..2]);
-    EventId::at(time, entropy)
 }
 
 /// Object-safe view of an [`Agent`], for runtimes that run several different agents.
