@@ -4,5 +4,7 @@
 //! no broker, deterministic order).
 
 pub mod embedded;
+pub mod kafka;
 
 pub use embedded::{EmbeddedRuntime, Runaway};
+pub use kafka::{KafkaConfig, KafkaRuntime, RuntimeError};

@@ -1,0 +1,93 @@
+//! What the Kafka runtime needs to know besides the agent: where the broker is, which
+//! instance this is, and how big and how old a transaction may grow.
+
+use std::time::Duration;
+
+/// Configuration of one agent instance on a broker.
+#[derive(Debug, Clone)]
+pub struct KafkaConfig {
+    /// Bootstrap servers (`MAXX_BOOTSTRAP`).
+    pub bootstrap: String,
+    /// Ordinal of this instance. The transactional id is `<group>-<instance>`: stable across
+    /// restarts, so a restarted instance fences its predecessor.
+    pub instance: u32,
+    /// Prepended to every topic and group name: empty in production; lets tests share a
+    /// broker without sharing topics.
+    pub namespace: String,
+    /// Most inputs handled in one transaction.
+    pub batch_size: usize,
+    /// Oldest a transaction may get before it is committed, however few inputs it holds.
+    pub commit_interval: Duration,
+    /// The broker aborts a transaction left open this long (a crashed instance's).
+    pub transaction_timeout: Duration,
+    /// A member silent this long is out of the group and its partitions move on.
+    pub session_timeout: Duration,
+    /// Extra librdkafka settings for both clients, applied last.
+    pub overrides: Vec<(String, String)>,
+}
+
+impl KafkaConfig {
+    /// Defaults for `bootstrap`: batches of 500 inputs or 100 ms, whichever comes first
+    /// (Kafka Streams' exactly-once commit interval is 100 ms; see BENCHMARKS.md).
+    pub fn new(bootstrap: impl Into<String>) -> Self {
+        Self {
+            bootstrap: bootstrap.into(),
+            instance: 0,
+            namespace: String::new(),
+            batch_size: 500,
+            commit_interval: Duration::from_millis(100),
+            transaction_timeout: Duration::from_secs(30),
+            session_timeout: Duration::from_secs(10),
+            overrides: Vec::new(),
+        }
+    }
+
+    /// The broker topic of a bus topic.
+    pub fn topic(&self, logical: &str) -> String {
+        format!("{}{logical}", self.namespace)
+    }
+
+    /// The bus topic of a broker topic, when it is in this namespace.
+    pub fn logical<'t>(&self, topic: &'t str) -> Option<&'t str> {
+        topic.strip_prefix(self.namespace.as_str())
+    }
+
+    /// The consumer group of an agent: one group per agent, all instances in it.
+    pub fn group(&self, agent: &str) -> String {
+        format!("{}maxx.{agent}", self.namespace)
+    }
+
+    /// The compacted topic holding the agent's state snapshots.
+    pub fn state_topic(&self, agent: &str) -> String {
+        format!("{}state.{agent}", self.namespace)
+    }
+
+    /// The transactional id of this instance of `agent`.
+    pub fn transactional_id(&self, agent: &str) -> String {
+        format!("{}-{}", self.group(agent), self.instance)
+    }
+
+    /// The name of this instance, as stamped on its outputs: `<agent>-<instance>`.
+    pub fn instance_name(&self, agent: &str) -> String {
+        format!("{agent}-{}", self.instance)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_derive_from_namespace_agent_and_instance() {
+        let mut config = KafkaConfig::new("127.0.0.1:9092");
+        config.namespace = "t1.".into();
+        config.instance = 2;
+        assert_eq!(config.topic("ticks"), "t1.ticks");
+        assert_eq!(config.logical("t1.ticks"), Some("ticks"));
+        assert_eq!(config.logical("ticks"), None);
+        assert_eq!(config.group("alpha"), "t1.maxx.alpha");
+        assert_eq!(config.state_topic("alpha"), "t1.state.alpha");
+        assert_eq!(config.transactional_id("alpha"), "t1.maxx.alpha-2");
+        assert_eq!(config.instance_name("alpha"), "alpha-2");
+    }
+}

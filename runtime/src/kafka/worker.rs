@@ -1,0 +1,573 @@
+//! The exactly-once loop: the one place where Kafka transaction semantics live.
+//!
+//! Per batch: begin → for each input: decode, let the agent handle it, produce its outputs
+//! (or its dead letter) → produce the state snapshot → send the inputs' next offsets with the
+//! consumer group's metadata → commit. A batch ends at `batch_size` inputs or when it is
+//! `commit_interval` old.
+//!
+//! Failure handling (librdkafka's classification):
+//! - retriable: call again (`send_offsets` with the same arguments);
+//! - abortable: abort, restore the agent's state to the last committed snapshot, seek the
+//!   consumer back to the committed offsets, go on;
+//! - fenced or fatal: drop the producer — this instance never produces again — and return.
+//!
+//! Rebalances need no commit in the revoke callback: the offsets carry the group generation
+//! (KIP-447), so a transaction of a member that lost its partitions is fenced, and a new owner
+//! reading with `read_committed` waits for this member's pending offsets before it starts.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use maxx_agents::{DynAgent, Emitter};
+use maxx_events::{BusCodec, BusDecodeError, BusEvent, DeadLetterKind, Lifecycle, Producer, Registration, SchemaRegistry};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Header, Message, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer as _, ThreadedProducer};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::util::Timeout;
+use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
+
+use super::config::KafkaConfig;
+use super::dead_letter::dead_letter;
+use super::error::{is_fencing, RuntimeError};
+use super::lifecycle::LifecyclePublisher;
+use super::snapshot::{self, Snapshot};
+use super::stats::Stats;
+use super::trace::{self, TRACEPARENT};
+
+/// Recycles within this window that make a crash loop (spec §8: 3 restarts in 15 minutes).
+const CRASH_LOOP_WINDOW: Duration = Duration::from_secs(15 * 60);
+const CRASH_LOOP_RESTARTS: usize = 3;
+/// Longest the loop blocks in `poll`, so shutdown and commit deadlines are noticed.
+const MAX_POLL_WAIT: Duration = Duration::from_millis(100);
+
+/// Runs one agent on a broker, restarting it after recoverable failures.
+pub struct KafkaRuntime {
+    config: KafkaConfig,
+    registry: Arc<dyn SchemaRegistry>,
+    registration: Registration,
+    stats: Arc<Stats>,
+    shutdown: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for KafkaRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaRuntime").field("config", &self.config).field("registration", &self.registration).finish()
+    }
+}
+
+impl KafkaRuntime {
+    /// A runtime with schema ids from `registry`, looked up only (production default).
+    pub fn new(config: KafkaConfig, registry: Arc<dyn SchemaRegistry>) -> Self {
+        Self { config, registry, registration: Registration::LookupOnly, stats: Arc::default(), shutdown: Arc::default() }
+    }
+
+    /// Registers missing schemas instead of refusing to start (development and tests).
+    pub fn registering_schemas(mut self) -> Self {
+        self.registration = Registration::Register;
+        self
+    }
+
+    /// The counters of this runtime, for health and metrics.
+    pub fn stats(&self) -> Arc<Stats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Set it to stop: the open transaction is committed (or aborted), the group left.
+    pub fn shutdown_handle(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.shutdown)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &KafkaConfig {
+        &self.config
+    }
+
+    fn client(&self) -> ClientConfig {
+        let mut client = ClientConfig::new();
+        client.set("bootstrap.servers", &self.config.bootstrap);
+        for (key, value) in &self.config.overrides {
+            client.set(key, value);
+        }
+        client
+    }
+
+    /// Runs the agent made by `make_agent` until shutdown is requested.
+    ///
+    /// After a recoverable failure the instance recycles: a new agent from `make_agent`,
+    /// restored from the last snapshot, with a new consumer and producer. Three recycles
+    /// within 15 minutes are a crash loop, and the instance gives up.
+    ///
+    /// # Errors
+    /// When fenced, on an unrecoverable error, or in a crash loop.
+    pub fn run(&self, mut make_agent: impl FnMut() -> Box<dyn DynAgent>) -> Result<(), RuntimeError> {
+        let agent = make_agent();
+        let identity = Producer {
+            agent: agent.name().to_owned(),
+            version: agent.version().to_owned(),
+            instance: self.config.instance_name(agent.name()),
+        };
+        let mut lifecycle = LifecyclePublisher::new(
+            &self.client(),
+            Arc::clone(&self.registry),
+            self.registration,
+            self.config.topic("agent_state"),
+            identity.clone(),
+            self.stats(),
+        )?;
+        lifecycle.transition(Lifecycle::Init, "starting");
+        let mut agent = Some(agent);
+        let mut recycles: Vec<Instant> = Vec::new();
+        loop {
+            let current = agent.take().unwrap_or_else(&mut make_agent);
+            let result = Worker::start(self, current, identity.clone(), &mut lifecycle).and_then(|mut worker| worker.run());
+            match result {
+                Ok(()) => {
+                    lifecycle.transition(Lifecycle::Shutdown, "stopped on request");
+                    return Ok(());
+                }
+                Err(error) if !error.is_recoverable() || self.shutdown.load(Ordering::SeqCst) => {
+                    lifecycle.transition(Lifecycle::Shutdown, &error.to_string());
+                    return Err(error);
+                }
+                Err(error) => {
+                    let now = Instant::now();
+                    recycles.retain(|at| now.duration_since(*at) < CRASH_LOOP_WINDOW);
+                    recycles.push(now);
+                    if recycles.len() >= CRASH_LOOP_RESTARTS {
+                        lifecycle.transition(Lifecycle::CrashLoop, &format!("{} restarts within 15 minutes; last: {error}", recycles.len()));
+                        lifecycle.transition(Lifecycle::Shutdown, "crash loop");
+                        return Err(error);
+                    }
+                    if lifecycle.current() == Some(Lifecycle::Init) {
+                        // Failed before it ever ran: nothing to recycle, still a restart.
+                        lifecycle.transition(Lifecycle::Running, "started");
+                    }
+                    lifecycle.transition(Lifecycle::Recycling, &error.to_string());
+                    self.pause(Duration::from_secs(1 << recycles.len().min(5)));
+                }
+            }
+        }
+    }
+
+    /// Sleeps up to `duration`, waking early on shutdown.
+    fn pause(&self, duration: Duration) {
+        let deadline = Instant::now() + duration;
+        while Instant::now() < deadline && !self.shutdown.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Counts rebalances; see the module doc for why revocation needs no commit here.
+struct RuntimeContext {
+    stats: Arc<Stats>,
+}
+
+impl ClientContext for RuntimeContext {}
+
+impl ConsumerContext for RuntimeContext {
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.stats.rebalanced();
+        match rebalance {
+            Rebalance::Assign(partitions) => tracing::info!(partitions = partitions.count(), "partitions assigned"),
+            Rebalance::Revoke(partitions) => tracing::info!(partitions = partitions.count(), "partitions revoked"),
+            Rebalance::Error(error) => tracing::warn!(%error, "rebalance failed"),
+        }
+    }
+}
+
+/// What went wrong inside a transaction.
+enum TxnFailure {
+    /// Abort, rewind, go on.
+    Abortable(String),
+    /// Stop this incarnation.
+    Fatal(RuntimeError),
+}
+
+impl From<RuntimeError> for TxnFailure {
+    fn from(error: RuntimeError) -> Self {
+        Self::Fatal(error)
+    }
+}
+
+fn classify(context: &'static str, error: KafkaError) -> TxnFailure {
+    if is_fencing(&error) {
+        return TxnFailure::Fatal(RuntimeError::kafka(context, error));
+    }
+    match &error {
+        KafkaError::Transaction(e) if e.is_fatal() => TxnFailure::Fatal(RuntimeError::kafka(context, error)),
+        KafkaError::Transaction(e) if e.txn_requires_abort() => TxnFailure::Abortable(format!("{context}: {error}")),
+        KafkaError::Transaction(_) => TxnFailure::Fatal(RuntimeError::kafka(context, error)),
+        _ => TxnFailure::Abortable(format!("{context}: {error}")),
+    }
+}
+
+/// Calls a transactional operation until it succeeds or fails for a reason other than
+/// "retriable" (librdkafka says when the same call may simply be repeated).
+fn retrying<T>(context: &'static str, deadline: Duration, mut call: impl FnMut() -> Result<T, KafkaError>) -> Result<T, TxnFailure> {
+    let give_up = Instant::now() + deadline;
+    loop {
+        match call() {
+            Ok(value) => return Ok(value),
+            Err(KafkaError::Transaction(e)) if e.is_retriable() && Instant::now() < give_up => {
+                tracing::debug!(error = %e, context, "retrying");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(error) => return Err(classify(context, error)),
+        }
+    }
+}
+
+/// The transaction being built.
+#[derive(Default)]
+struct Batch {
+    open: bool,
+    started: Option<Instant>,
+    inputs: usize,
+    /// Next offset per broker topic and partition.
+    offsets: BTreeMap<(String, i32), i64>,
+    /// Outputs per bus topic, counted into the stats once committed.
+    outputs: BTreeMap<String, u64>,
+    dead_letters: u64,
+}
+
+/// One incarnation of an agent instance: a consumer, a transactional producer, the agent.
+struct Worker<'r> {
+    runtime: &'r KafkaRuntime,
+    consumer: BaseConsumer<RuntimeContext>,
+    processor: Processor<'r>,
+}
+
+/// Everything but the consumer, so that a message borrowed from the consumer can be handled
+/// while the processor is borrowed mutably.
+struct Processor<'r> {
+    config: &'r KafkaConfig,
+    stats: Arc<Stats>,
+    agent: Box<dyn DynAgent>,
+    identity: Producer,
+    codec: BusCodec,
+    producer: ThreadedProducer<DefaultProducerContext>,
+    /// Broker topic of every bus topic this instance writes.
+    topics: HashMap<&'static str, String>,
+    state_topic: String,
+    /// The agent's state as of the last commit: restored on abort.
+    committed_state: Vec<u8>,
+    /// Input offsets as of the last commit, by bus topic (recorded in snapshots).
+    committed_offsets: BTreeMap<(String, i32), i64>,
+    batch: Batch,
+    scratch: Vec<BusEvent>,
+}
+
+impl<'r> Worker<'r> {
+    /// Restores the agent from its last snapshot, fences any predecessor, joins the group.
+    fn start(runtime: &'r KafkaRuntime, mut agent: Box<dyn DynAgent>, identity: Producer, lifecycle: &mut LifecyclePublisher) -> Result<Self, RuntimeError> {
+        let config = &runtime.config;
+        let name = agent.name();
+        let mut topics: Vec<&str> = agent.inputs().iter().chain(agent.outputs()).copied().collect();
+        topics.push("dead_letters");
+        let codec = BusCodec::new(Arc::clone(&runtime.registry), &topics, runtime.registration)?;
+
+        let producer: ThreadedProducer<DefaultProducerContext> = runtime
+            .client()
+            .set("transactional.id", config.transactional_id(name))
+            .set("transaction.timeout.ms", config.transaction_timeout.as_millis().to_string())
+            .set("message.timeout.ms", (config.transaction_timeout.as_millis() * 2 / 3).to_string())
+            .set("enable.idempotence", "true")
+            .create()
+            .map_err(|e| RuntimeError::kafka("create the transactional producer", e))?;
+        // Fences the previous incarnation and aborts whatever transaction it left open, so
+        // the snapshot read next is the last committed one.
+        retrying("init transactions", config.transaction_timeout * 2, || producer.init_transactions(config.transaction_timeout))
+            .map_err(|failure| match failure {
+                TxnFailure::Fatal(error) => error,
+                TxnFailure::Abortable(reason) => RuntimeError::Fatal(reason),
+            })?;
+
+        let state_topic = config.state_topic(name);
+        let restored = snapshot::read_latest(&runtime.client(), &state_topic, name, config.transaction_timeout)?;
+        let committed_offsets = match restored {
+            Some(snapshot) => {
+                let bytes = serde_json::to_vec(&snapshot.state).map_err(|e| RuntimeError::Fatal(format!("snapshot state: {e}")))?;
+                agent.restore_snapshot(&bytes)?;
+                tracing::info!(agent = name, offsets = ?snapshot.offsets, "restored from snapshot");
+                snapshot.offset_map()
+            }
+            None => BTreeMap::new(),
+        };
+        let committed_state = agent.snapshot()?;
+
+        let consumer: BaseConsumer<RuntimeContext> = runtime
+            .client()
+            .set("group.id", config.group(name))
+            .set("isolation.level", "read_committed")
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("partition.assignment.strategy", "cooperative-sticky")
+            // Static membership: a restarted instance takes its partitions back at once
+            // instead of waiting out the session timeout, and a second live instance with
+            // the same identity fences the first's consumer too (KIP-345), so even an idle
+            // zombie learns at its next poll that it must stop.
+            .set("group.instance.id", config.transactional_id(name))
+            .set("session.timeout.ms", config.session_timeout.as_millis().to_string())
+            .create_with_context(RuntimeContext { stats: runtime.stats() })
+            .map_err(|e| RuntimeError::kafka("create the consumer", e))?;
+        let inputs: Vec<String> = agent.inputs().iter().map(|t| config.topic(t)).collect();
+        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        consumer.subscribe(&inputs).map_err(|e| RuntimeError::kafka("subscribe to the inputs", e))?;
+
+        let topics = agent.outputs().iter().chain(["dead_letters"].iter()).map(|t| (*t, config.topic(t))).collect();
+        lifecycle.transition(Lifecycle::Running, "consuming");
+        Ok(Self {
+            runtime,
+            consumer,
+            processor: Processor {
+                config,
+                stats: runtime.stats(),
+                agent,
+                identity,
+                codec,
+                producer,
+                topics,
+                state_topic,
+                committed_state,
+                committed_offsets,
+                batch: Batch::default(),
+                scratch: Vec::new(),
+            },
+        })
+    }
+
+    /// Consumes, handles and commits until shutdown (Ok) or a failure this incarnation cannot
+    /// get past (Err).
+    fn run(&mut self) -> Result<(), RuntimeError> {
+        let result = self.consume_until_shutdown();
+        // Leaving the group promptly lets another member take the partitions at once.
+        self.consumer.unsubscribe();
+        result
+    }
+
+    fn consume_until_shutdown(&mut self) -> Result<(), RuntimeError> {
+        let config = self.processor.config;
+        loop {
+            if self.runtime.shutdown.load(Ordering::SeqCst) {
+                return self.finish();
+            }
+            let wait = match self.processor.batch.started {
+                Some(started) => config.commit_interval.saturating_sub(started.elapsed()).min(MAX_POLL_WAIT),
+                None => MAX_POLL_WAIT,
+            };
+            let outcome = match self.consumer.poll(wait) {
+                None => Ok(()),
+                Some(Ok(message)) => self.processor.handle(&message),
+                Some(Err(error)) => consumer_error(&self.consumer, error),
+            };
+            if let Err(failure) = outcome {
+                self.recover(failure)?;
+                continue;
+            }
+            let batch = &self.processor.batch;
+            let full = batch.inputs >= config.batch_size;
+            let old = batch.started.is_some_and(|started| started.elapsed() >= config.commit_interval);
+            if batch.open && (full || old) {
+                if let Err(failure) = self.processor.commit(&self.consumer) {
+                    self.recover(failure)?;
+                }
+            }
+        }
+    }
+
+    /// On shutdown: commit what was handled (abort it if the commit fails).
+    fn finish(&mut self) -> Result<(), RuntimeError> {
+        if self.processor.batch.open {
+            if let Err(failure) = self.processor.commit(&self.consumer) {
+                self.recover(failure)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Aborts the open transaction, restores the agent to its committed state and rewinds
+    /// the consumer to the committed offsets; or gives up when the failure is fatal.
+    fn recover(&mut self, failure: TxnFailure) -> Result<(), RuntimeError> {
+        let reason = match failure {
+            TxnFailure::Fatal(error) => return Err(error),
+            TxnFailure::Abortable(reason) => reason,
+        };
+        tracing::warn!(%reason, "aborting the transaction");
+        let processor = &mut self.processor;
+        if processor.batch.open {
+            retrying("abort", processor.config.transaction_timeout, || processor.producer.abort_transaction(Timeout::Never)).map_err(|failure| match failure {
+                TxnFailure::Fatal(error) => error,
+                TxnFailure::Abortable(reason) => RuntimeError::Fatal(format!("abort failed: {reason}")),
+            })?;
+        }
+        processor.stats.aborted();
+        processor.agent.restore_snapshot(&processor.committed_state)?;
+        processor.batch = Batch::default();
+        rewind(&self.consumer)
+    }
+}
+
+/// A consumer error: most are informational (librdkafka retries by itself); a fatal one
+/// ends the incarnation — as fenced when a newer instance took over the static membership.
+fn consumer_error(consumer: &BaseConsumer<RuntimeContext>, error: KafkaError) -> Result<(), TxnFailure> {
+    if error.rdkafka_error_code() != Some(RDKafkaErrorCode::Fatal) {
+        tracing::warn!(%error, "consumer");
+        return Ok(());
+    }
+    match consumer.client().fatal_error() {
+        Some((RDKafkaErrorCode::FencedInstanceId, reason)) => Err(TxnFailure::Fatal(RuntimeError::Fenced(format!("consumer: {reason}")))),
+        Some((code, reason)) => Err(TxnFailure::Fatal(RuntimeError::Fatal(format!("consumer failed: {code}: {reason}")))),
+        None => Err(TxnFailure::Fatal(RuntimeError::kafka("consume", error))),
+    }
+}
+
+/// Seeks every assigned partition back to its committed offset (or the beginning when the
+/// group never committed one).
+fn rewind(consumer: &BaseConsumer<RuntimeContext>) -> Result<(), RuntimeError> {
+    let assignment = consumer.assignment().map_err(|e| RuntimeError::kafka("read the assignment", e))?;
+    if assignment.count() == 0 {
+        return Ok(());
+    }
+    let committed = consumer
+        .committed_offsets(assignment, Duration::from_secs(10))
+        .map_err(|e| RuntimeError::kafka("read the committed offsets", e))?;
+    let mut targets = TopicPartitionList::new();
+    for element in committed.elements() {
+        let offset = match element.offset() {
+            Offset::Offset(offset) => Offset::Offset(offset),
+            _ => Offset::Beginning,
+        };
+        targets
+            .add_partition_offset(element.topic(), element.partition(), offset)
+            .map_err(|e| RuntimeError::kafka("rewind", e))?;
+    }
+    let result = consumer.seek_partitions(targets, Duration::from_secs(10)).map_err(|e| RuntimeError::kafka("rewind", e))?;
+    for element in result.elements() {
+        if let Err(e) = element.error() {
+            return Err(RuntimeError::kafka("rewind a partition", e));
+        }
+    }
+    Ok(())
+}
+
+impl Processor<'_> {
+    /// Handles one input inside the open transaction (opening one if needed).
+    fn handle(&mut self, message: &BorrowedMessage<'_>) -> Result<(), TxnFailure> {
+        if !self.batch.open {
+            self.producer.begin_transaction().map_err(|e| classify("begin the transaction", e))?;
+            self.batch.open = true;
+            self.batch.started = Some(Instant::now());
+        }
+        let topic = self.config.logical(message.topic()).unwrap_or(message.topic()).to_owned();
+        self.stats.input(&topic);
+        let trace = trace::traceparent(message.headers().as_ref().map(|h| &**h));
+        let decoded = match message.payload() {
+            None => Err((DeadLetterKind::Undecodable, "the message has no value (a tombstone on an event topic)".to_owned())),
+            Some(bytes) => match self.codec.decode(&topic, bytes) {
+                Ok(event) => Ok(event),
+                Err(BusDecodeError::Message(error)) => Err((error.dead_letter_kind(), error.to_string())),
+                // Not the message's fault: abort, and read it again once the registry answers.
+                Err(BusDecodeError::Registry(error)) => return Err(TxnFailure::Abortable(error.to_string())),
+                Err(BusDecodeError::UnknownTopic(t)) => return Err(TxnFailure::Fatal(RuntimeError::Fatal(format!("subscribed to {t}, which carries no event type")))),
+            },
+        };
+        match decoded {
+            Ok(event) => {
+                self.scratch.clear();
+                let mut out = Emitter::new(self.agent.name(), &self.identity, event.event_id(), event.event_time(), &mut self.scratch);
+                if let Err(invalid) = self.agent.handle(&event, &mut out) {
+                    self.file_dead_letter(message, &topic, DeadLetterKind::Invalid, invalid.reason)?;
+                } else {
+                    let outputs = std::mem::take(&mut self.scratch);
+                    for output in &outputs {
+                        self.produce(output, trace.as_deref())?;
+                    }
+                    self.scratch = outputs;
+                }
+            }
+            Err((kind, reason)) => self.file_dead_letter(message, &topic, kind, reason)?,
+        }
+        self.batch.offsets.insert((message.topic().to_owned(), message.partition()), message.offset() + 1);
+        self.batch.inputs += 1;
+        Ok(())
+    }
+
+    fn file_dead_letter(&mut self, message: &BorrowedMessage<'_>, topic: &str, kind: DeadLetterKind, reason: String) -> Result<(), TxnFailure> {
+        tracing::warn!(topic, partition = message.partition(), offset = message.offset(), ?kind, %reason, "dead letter");
+        let letter = BusEvent::from(dead_letter(message, topic, &self.identity, kind, reason));
+        self.produce(&letter, None)?;
+        self.batch.dead_letters += 1;
+        Ok(())
+    }
+
+    /// Enqueues one output in the open transaction, with the cause's trace context.
+    fn produce(&mut self, event: &BusEvent, traceparent: Option<&[u8]>) -> Result<(), TxnFailure> {
+        let bytes = self.codec.encode(event).map_err(|e| TxnFailure::Fatal(RuntimeError::Fatal(e.to_string())))?;
+        let Some(topic) = self.topics.get(event.topic()) else {
+            return Err(TxnFailure::Fatal(RuntimeError::Fatal(format!("{} emitted to {}, which is not among its outputs", self.agent.name(), event.topic()))));
+        };
+        let mut record = BaseRecord::to(topic).key(event.key()).payload(bytes.as_slice());
+        if let Some(value) = traceparent {
+            record = record.headers(OwnedHeaders::new().insert(Header { key: TRACEPARENT, value: Some(value) }));
+        }
+        send(&self.producer, record)?;
+        *self.batch.outputs.entry(event.topic().to_owned()).or_default() += 1;
+        Ok(())
+    }
+
+    /// Snapshot, offsets, commit.
+    fn commit(&mut self, consumer: &BaseConsumer<RuntimeContext>) -> Result<(), TxnFailure> {
+        let began = Instant::now();
+        let state = self.agent.snapshot().map_err(RuntimeError::from)?;
+        let mut offsets = self.committed_offsets.clone();
+        let mut partitions = TopicPartitionList::new();
+        for ((topic, partition), next) in &self.batch.offsets {
+            let logical = self.config.logical(topic).unwrap_or(topic);
+            offsets.insert((logical.to_owned(), *partition), *next);
+            partitions
+                .add_partition_offset(topic, *partition, Offset::Offset(*next))
+                .map_err(|e| classify("build the offsets", e))?;
+        }
+        if state != self.committed_state {
+            let state_json: serde_json::Value = serde_json::from_slice(&state).map_err(|e| RuntimeError::Fatal(format!("snapshot is not JSON: {e}")))?;
+            let snapshot = Snapshot::new(self.agent.name(), self.agent.version(), &self.identity.instance, &offsets, state_json);
+            let value = serde_json::to_vec(&snapshot).map_err(|e| RuntimeError::Fatal(format!("encode the snapshot: {e}")))?;
+            let record = BaseRecord::to(self.state_topic.as_str()).key(self.agent.name()).payload(value.as_slice());
+            send(&self.producer, record)?;
+        }
+        let group = consumer.group_metadata().ok_or_else(|| TxnFailure::Abortable("no consumer group metadata yet".into()))?;
+        let timeout = self.config.transaction_timeout;
+        retrying("send offsets to the transaction", timeout, || self.producer.send_offsets_to_transaction(&partitions, &group, timeout))?;
+        retrying("commit", timeout, || self.producer.commit_transaction(Timeout::Never))?;
+
+        self.stats.committed(began.elapsed());
+        self.stats.outputs(&self.batch.outputs);
+        for _ in 0..self.batch.dead_letters {
+            self.stats.dead_letter();
+        }
+        self.committed_state = state;
+        self.committed_offsets = offsets;
+        self.batch = Batch::default();
+        Ok(())
+    }
+}
+
+/// Enqueues a record, waiting while the local queue is full.
+fn send(producer: &ThreadedProducer<DefaultProducerContext>, mut record: BaseRecord<'_, str, [u8]>) -> Result<(), TxnFailure> {
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
+                record = returned;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err((error, _)) => return Err(classify("produce", error)),
+        }
+    }
+}

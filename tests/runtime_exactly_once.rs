@@ -1,0 +1,174 @@
+//! The Kafka runtime on a real broker: a two-stage pipeline processes ticks with
+//! exactly-once transactions (every expected output once, nothing else, per-key order kept,
+//! snapshots equal to the state computed without Kafka); bad inputs land in the dead-letter
+//! topic while the valid ones are all processed; a second instance with the same
+//! transactional identity fences the first, which stops producing.
+
+mod support;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use maxx_agents::DynAgent;
+use maxx_events::{BusCodec, BusEvent, DeadLetterKind, Registration};
+use maxx_runtime::{KafkaConfig, KafkaRuntime, RuntimeError};
+use support::*;
+
+/// Starts `agent` on its own thread; returns the shutdown handle and the thread.
+fn spawn(config: KafkaConfig, agent: fn() -> Box<dyn DynAgent>) -> (Arc<std::sync::atomic::AtomicBool>, JoinHandle<Result<(), RuntimeError>>) {
+    let runtime = KafkaRuntime::new(config, registry());
+    let shutdown = runtime.shutdown_handle();
+    (shutdown, std::thread::spawn(move || runtime.run(agent)))
+}
+
+fn sequencer() -> Box<dyn DynAgent> {
+    Box::new(Sequencer::default())
+}
+
+fn ledger() -> Box<dyn DynAgent> {
+    Box::new(Ledger::default())
+}
+
+fn stop(running: (Arc<std::sync::atomic::AtomicBool>, JoinHandle<Result<(), RuntimeError>>)) {
+    running.0.store(true, Ordering::SeqCst);
+    join_within(running.1, Duration::from_secs(60)).expect("clean shutdown");
+}
+
+/// Joins a runtime thread, failing the test if it has not ended within `timeout`.
+fn join_within(thread: JoinHandle<Result<(), RuntimeError>>, timeout: Duration) -> Result<(), RuntimeError> {
+    let deadline = std::time::Instant::now() + timeout;
+    while !thread.is_finished() {
+        assert!(std::time::Instant::now() < deadline, "the runtime did not stop within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    thread.join().expect("runtime thread")
+}
+
+#[test]
+fn a_pipeline_produces_every_output_exactly_once_and_snapshots_its_state() {
+    let namespace = namespace("eos");
+    let ticks: Vec<_> = (0..4_000).map(tick).collect();
+    let expected = expected(&ticks);
+    let first = spawn(kafka_config(&namespace), sequencer);
+    let second = spawn(kafka_config(&namespace), ledger);
+    produce_ticks(&namespace, &ticks[..2_000]);
+    produce_ticks(&namespace, &ticks[2_000..]);
+
+    let risk_events = decode("risk_events", &read_committed(&namespace, "risk_events", ticks.len(), Duration::from_secs(120)));
+    let signals = decode("signals", &read_committed(&namespace, "signals", ticks.len(), Duration::from_secs(30)));
+    stop(first);
+    stop(second);
+    assert_exactly_once("signals", &signals, &expected.signals);
+    assert_exactly_once("risk_events", &risk_events, &expected.risk_events);
+    assert_eq!(last_snapshot_state(&namespace, "sequencer"), expected.sequencer_state);
+    assert_eq!(last_snapshot_state(&namespace, "ledger"), expected.ledger_state);
+
+    // Lifecycle: each agent went Init → Running → Shutdown.
+    let states = decode("agent_state", &read_committed(&namespace, "agent_state", 6, Duration::from_secs(30)));
+    for agent in ["sequencer", "ledger"] {
+        let seen: Vec<_> = states
+            .iter()
+            .filter_map(|e| match e {
+                BusEvent::AgentState(s) if s.producer.agent == agent => Some(s.state),
+                _ => None,
+            })
+            .collect();
+        use maxx_events::Lifecycle::*;
+        assert_eq!(seen, [Init, Running, Shutdown], "{agent}");
+    }
+}
+
+#[test]
+fn a_restarted_instance_continues_from_its_snapshot_without_loss_or_duplicates() {
+    let namespace = namespace("restart");
+    let ticks: Vec<_> = (0..3_000).map(tick).collect();
+    let expected = expected(&ticks);
+    let second = spawn(kafka_config(&namespace), ledger);
+    let first = spawn(kafka_config(&namespace), sequencer);
+    produce_ticks(&namespace, &ticks[..1_500]);
+    read_committed(&namespace, "signals", 1_500, Duration::from_secs(120));
+    stop(first);
+    produce_ticks(&namespace, &ticks[1_500..]);
+    let first = spawn(kafka_config(&namespace), sequencer);
+
+    let risk_events = decode("risk_events", &read_committed(&namespace, "risk_events", ticks.len(), Duration::from_secs(120)));
+    stop(first);
+    stop(second);
+    assert_exactly_once("risk_events", &risk_events, &expected.risk_events);
+    assert_eq!(last_snapshot_state(&namespace, "sequencer"), expected.sequencer_state);
+}
+
+#[test]
+fn bad_inputs_become_dead_letters_and_every_valid_input_is_processed() {
+    let namespace = namespace("poison");
+    let ticks: Vec<_> = (0..300).map(tick).collect();
+    let expected = expected(&ticks.iter().filter(|t| t.price.raw() > 0).cloned().collect::<Vec<_>>());
+    let codec = BusCodec::new(registry(), &["ticks", "fills"], Registration::LookupOnly).expect("codec");
+    let mut unknown_id = codec.encode(&BusEvent::from(tick(9_999))).expect("encode");
+    unknown_id[1..5].copy_from_slice(&4_242_u32.to_be_bytes());
+    let mut invalid = tick(10_000);
+    invalid.price = maxx_events::FixedPoint::from_raw(-1);
+    let invalid = codec.encode(&BusEvent::from(invalid)).expect("encode");
+    let garbage: &[u8] = b"\x00\x00\x00\x00\x01\xff\xfe garbage";
+    let json: &[u8] = br#"{"symbol":"BTCUSD","price":1}"#;
+    let poison: Vec<(Option<&[u8]>, Option<&[u8]>)> = vec![
+        (Some(b"BTCUSD"), Some(garbage)),
+        (Some(b"ETHUSD"), Some(json)),
+        (Some(b"SOLUSD"), Some(&unknown_id)),
+        (Some(b"EURUSD"), None),
+        (Some(b"BTCUSD"), Some(&invalid)),
+    ];
+    let first = spawn(kafka_config(&namespace), sequencer);
+    produce_ticks(&namespace, &ticks[..150]);
+    produce_raw(&namespace, "ticks", &poison);
+    produce_ticks(&namespace, &ticks[150..]);
+
+    let signals = decode("signals", &read_committed(&namespace, "signals", ticks.len(), Duration::from_secs(120)));
+    let letters = decode("dead_letters", &read_committed(&namespace, "dead_letters", poison.len(), Duration::from_secs(30)));
+    stop(first);
+    assert_exactly_once("signals", &signals, &expected.signals);
+
+    let mut kinds: Vec<(Option<Vec<u8>>, DeadLetterKind)> = letters
+        .iter()
+        .map(|e| match e {
+            BusEvent::DeadLetter(d) => {
+                assert!(d.source_topic == "ticks" && d.source_offset >= 0, "{d:?}");
+                assert_eq!(d.producer.agent, "sequencer");
+                assert!(!d.reason.is_empty());
+                (d.value.clone(), d.error_kind)
+            }
+            other => panic!("not a dead letter: {other:?}"),
+        })
+        .collect();
+    kinds.sort_by_key(|(v, _)| v.clone());
+    let mut want: Vec<(Option<Vec<u8>>, DeadLetterKind)> = vec![
+        (Some(garbage.to_vec()), DeadLetterKind::Undecodable),
+        (Some(json.to_vec()), DeadLetterKind::Undecodable),
+        (Some(unknown_id.clone()), DeadLetterKind::UnknownSchema),
+        (None, DeadLetterKind::Undecodable),
+        (Some(invalid.clone()), DeadLetterKind::Invalid),
+    ];
+    want.sort_by_key(|(v, _)| v.clone());
+    assert_eq!(kinds, want, "each bad input once, with its original bytes and the right kind");
+}
+
+#[test]
+fn a_second_instance_with_the_same_identity_fences_the_first() {
+    let namespace = namespace("fence");
+    let ticks: Vec<_> = (0..2_000).map(tick).collect();
+    let expected = expected(&ticks);
+    let zombie = spawn(kafka_config(&namespace), sequencer);
+    produce_ticks(&namespace, &ticks[..1_000]);
+    read_committed(&namespace, "signals", 1_000, Duration::from_secs(120));
+
+    let successor = spawn(kafka_config(&namespace), sequencer);
+    produce_ticks(&namespace, &ticks[1_000..]);
+    let signals = decode("signals", &read_committed(&namespace, "signals", ticks.len(), Duration::from_secs(120)));
+
+    let fenced = join_within(zombie.1, Duration::from_secs(60));
+    assert!(matches!(fenced, Err(RuntimeError::Fenced(_))), "the first instance must stop as fenced, got {fenced:?}");
+    stop(successor);
+    assert_exactly_once("signals", &signals, &expected.signals);
+}

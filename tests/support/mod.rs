@@ -1,0 +1,315 @@
+//! Shared support of the runtime's integration tests: a two-stage pipeline of agents whose
+//! outputs depend only on the per-symbol order of their inputs (which Kafka keeps), so a run
+//! on the broker must produce exactly what the embedded runtime produces from the same ticks.
+
+#![allow(dead_code)] // each test file uses a part of this module
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use maxx_agents::{Agent, Emitter, Invalid};
+use maxx_events::{
+    catalog, BlendWeights, BusCodec, BusEvent, EventId, EventTime, FixedPoint, InMemoryRegistry, Producer, Registration,
+    RiskEvent, RiskEventKind, SchemaRegistry, Severity, Signal, SignalComponents, SignalSide, Tick,
+};
+use maxx_runtime::{EmbeddedRuntime, KafkaConfig};
+use maxx_testkit::{client_config, create_topic, unique_name};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer as _, ThreadedProducer};
+use rdkafka::util::Timeout;
+use serde::{Deserialize, Serialize};
+
+pub const SYMBOLS: [&str; 5] = ["BTCUSD", "ETHUSD", "SOLUSD", "EURUSD", "GBPUSD"];
+pub const PARTITIONS: i32 = 3;
+
+/// Stage 1: per symbol, counts ticks and sums prices; emits a signal per tick.
+#[derive(Default)]
+pub struct Sequencer {
+    state: BTreeMap<String, (i64, i64)>,
+}
+
+impl Agent for Sequencer {
+    type State = BTreeMap<String, (i64, i64)>;
+    const NAME: &'static str = "sequencer";
+    const INPUTS: &'static [&'static str] = &["ticks"];
+    const OUTPUTS: &'static [&'static str] = &["signals"];
+
+    fn state(&self) -> &Self::State {
+        &self.state
+    }
+    fn restore(&mut self, state: Self::State) {
+        self.state = state;
+    }
+    fn handle(&mut self, event: &BusEvent, out: &mut Emitter<'_>) -> Result<(), Invalid> {
+        let BusEvent::Tick(tick) = event else { return Ok(()) };
+        if tick.price <= FixedPoint::ZERO {
+            return Err(Invalid::new(format!("price {} is not positive", tick.price)));
+        }
+        let entry = self.state.entry(tick.symbol.clone()).or_default();
+        entry.0 += 1;
+        entry.1 = entry.1.wrapping_add(tick.price.raw());
+        let (count, sum) = *entry;
+        let envelope = out.envelope();
+        let zero = FixedPoint::ZERO;
+        out.emit(Signal {
+            event_id: envelope.event_id,
+            event_time: envelope.event_time,
+            producer: envelope.producer,
+            symbol: tick.symbol.clone(),
+            score: FixedPoint::from_raw(count),
+            side: if count % 2 == 0 { SignalSide::Buy } else { SignalSide::Sell },
+            confidence: FixedPoint::from_raw(sum),
+            components: SignalComponents { momentum: zero, mean_reversion: zero, breakout: zero, sentiment: zero },
+            weights: BlendWeights { momentum: zero, mean_reversion: zero, breakout: zero, sentiment: zero },
+        });
+        Ok(())
+    }
+}
+
+/// Stage 2: per symbol, counts signals and checks they arrive in sequence; emits a risk
+/// event per signal.
+#[derive(Default)]
+pub struct Ledger {
+    state: BTreeMap<String, LedgerEntry>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub signals: i64,
+    pub out_of_order: i64,
+}
+
+impl Agent for Ledger {
+    type State = BTreeMap<String, LedgerEntry>;
+    const NAME: &'static str = "ledger";
+    const INPUTS: &'static [&'static str] = &["signals"];
+    const OUTPUTS: &'static [&'static str] = &["risk_events"];
+
+    fn state(&self) -> &Self::State {
+        &self.state
+    }
+    fn restore(&mut self, state: Self::State) {
+        self.state = state;
+    }
+    fn handle(&mut self, event: &BusEvent, out: &mut Emitter<'_>) -> Result<(), Invalid> {
+        let BusEvent::Signal(signal) = event else { return Ok(()) };
+        let entry = self.state.entry(signal.symbol.clone()).or_default();
+        entry.signals += 1;
+        if signal.score.raw() != entry.signals {
+            entry.out_of_order += 1;
+        }
+        let envelope = out.envelope();
+        out.emit(RiskEvent {
+            event_id: envelope.event_id,
+            event_time: envelope.event_time,
+            producer: envelope.producer,
+            kind: RiskEventKind::ExposureTrim,
+            severity: Severity::Info,
+            symbol: Some(signal.symbol.clone()),
+            order_id: None,
+            value: Some(FixedPoint::from_raw(entry.signals)),
+            limit: Some(signal.confidence),
+            message: format!("signal {} of {}", entry.signals, signal.symbol),
+        });
+        Ok(())
+    }
+}
+
+/// The `n`-th tick of a run.
+pub fn tick(n: i64) -> Tick {
+    let time = EventTime::from_micros(1_752_400_000_000_000 + n * 1_000);
+    Tick {
+        event_id: EventId::derive(time, &[b"tick", &n.to_be_bytes()]),
+        event_time: time,
+        producer: Producer { agent: "market_data".into(), version: "test".into(), instance: "market_data-0".into() },
+        symbol: SYMBOLS[(n.unsigned_abs() as usize * 7 + (n as usize / 3)) % SYMBOLS.len()].into(),
+        exchange: "synthetic".into(),
+        price: FixedPoint::from_raw(6_000_000_000_000 + (n % 977) * 1_000_000),
+        volume: FixedPoint::from_raw(1_000_000),
+        bid: None,
+        ask: None,
+        venue_seq: Some(n),
+    }
+}
+
+/// A registry for tests in which every process must agree on schema ids without sharing
+/// a service: all schemas registered in catalog order, so every process gets the same ids.
+pub fn registry() -> Arc<dyn SchemaRegistry> {
+    let registry = InMemoryRegistry::default();
+    for entry in catalog() {
+        registry.register(&format!("{}-value", entry.topic), entry.text).expect("register");
+    }
+    Arc::new(registry)
+}
+
+/// A namespace of topics for one test, with every topic the pipeline uses created.
+pub fn namespace(test: &str) -> String {
+    let namespace = format!("{}.", unique_name(test));
+    for (topic, partitions) in [
+        ("ticks", PARTITIONS),
+        ("signals", PARTITIONS),
+        ("risk_events", PARTITIONS),
+        ("dead_letters", 1),
+        ("agent_state", 1),
+        ("state.sequencer", 1),
+        ("state.ledger", 1),
+    ] {
+        create_topic(&format!("{namespace}{topic}"), partitions);
+    }
+    namespace
+}
+
+pub fn kafka_config(namespace: &str) -> KafkaConfig {
+    let mut config = KafkaConfig::new(maxx_testkit::bootstrap());
+    config.namespace = namespace.to_owned();
+    config.session_timeout = Duration::from_secs(6);
+    config
+}
+
+/// Produces `ticks` to the namespace's ticks topic, keyed by symbol, in one transaction.
+pub fn produce_ticks(namespace: &str, ticks: &[Tick]) {
+    let codec = BusCodec::new(registry(), &["ticks"], Registration::LookupOnly).expect("codec");
+    let payloads: Vec<(String, Vec<u8>)> =
+        ticks.iter().map(|t| (t.symbol.clone(), codec.encode(&BusEvent::from(t.clone())).expect("encode"))).collect();
+    produce_raw(namespace, "ticks", &payloads.iter().map(|(k, v)| (Some(k.as_bytes()), Some(v.as_slice()))).collect::<Vec<_>>());
+}
+
+/// Produces raw key/value pairs to a topic of the namespace in one transaction.
+pub fn produce_raw(namespace: &str, topic: &str, records: &[(Option<&[u8]>, Option<&[u8]>)]) {
+    let producer: ThreadedProducer<DefaultProducerContext> = client_config()
+        .set("transactional.id", unique_name("feeder"))
+        .create()
+        .expect("producer");
+    producer.init_transactions(Duration::from_secs(60)).expect("init");
+    producer.begin_transaction().expect("begin");
+    let topic = format!("{namespace}{topic}");
+    for (key, value) in records {
+        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&topic);
+        record.key = *key;
+        record.payload = *value;
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull), r)) => {
+                    record = r;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err((e, _)) => panic!("produce: {e}"),
+            }
+        }
+    }
+    producer.commit_transaction(Timeout::Never).expect("commit");
+}
+
+/// A committed message as read back.
+#[derive(Debug, Clone)]
+pub struct Read {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+/// Reads `topic` of the namespace with a `read_committed` consumer until it holds at least
+/// `expected` messages and then to the end of every partition; panics after `timeout`.
+pub fn read_committed(namespace: &str, topic: &str, expected: usize, timeout: Duration) -> Vec<Read> {
+    let topic = format!("{namespace}{topic}");
+    let consumer: BaseConsumer = client_config()
+        .set("group.id", unique_name("reader"))
+        .set("isolation.level", "read_committed")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[&topic]).expect("subscribe");
+    let partitions = consumer
+        .fetch_metadata(Some(&topic), Duration::from_secs(10))
+        .expect("metadata")
+        .topics()
+        .first()
+        .map_or(0, |t| t.partitions().len());
+    let deadline = Instant::now() + timeout;
+    let mut read = Vec::new();
+    let mut at_end = HashSet::new();
+    while read.len() < expected || at_end.len() < partitions {
+        assert!(Instant::now() < deadline, "{topic}: {} of {expected} messages after {timeout:?}", read.len());
+        match consumer.poll(Duration::from_millis(200)) {
+            None => {}
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                at_end.insert(p);
+            }
+            Some(Err(e)) => panic!("consume {topic}: {e}"),
+            Some(Ok(m)) => {
+                at_end.remove(&m.partition());
+                read.push(Read {
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    key: m.key().map(<[u8]>::to_vec),
+                    value: m.payload().map(<[u8]>::to_vec),
+                    headers: m.headers().map(|h| h.iter().map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec))).collect()).unwrap_or_default(),
+                });
+            }
+        }
+    }
+    read
+}
+
+/// Decodes messages read from a bus topic.
+pub fn decode(topic: &str, read: &[Read]) -> Vec<BusEvent> {
+    let mut codec = BusCodec::new(registry(), &[topic], Registration::LookupOnly).expect("codec");
+    read.iter().map(|r| codec.decode(topic, r.value.as_deref().expect("value")).expect("decodes")).collect()
+}
+
+/// What the pipeline must produce from `ticks`: the embedded runtime's run, with the
+/// producer instances the Kafka runtime stamps (instance 0 of each agent).
+pub struct Expected {
+    pub signals: Vec<BusEvent>,
+    pub risk_events: Vec<BusEvent>,
+    pub sequencer_state: serde_json::Value,
+    pub ledger_state: serde_json::Value,
+}
+
+pub fn expected(ticks: &[Tick]) -> Expected {
+    let mut runtime = EmbeddedRuntime::new();
+    runtime.add(Sequencer::default(), "sequencer-0").add(Ledger::default(), "ledger-0");
+    for t in ticks {
+        runtime.publish(t.clone());
+    }
+    let log = runtime.run_until_idle(usize::MAX).expect("idle");
+    let of = |topic: &str| log.iter().filter(|e| e.topic() == topic).cloned().collect::<Vec<_>>();
+    let state = |name: &str| serde_json::from_slice(&runtime.agent(name).expect("agent").snapshot().expect("snapshot")).expect("json");
+    Expected { signals: of("signals"), risk_events: of("risk_events"), sequencer_state: state("sequencer"), ledger_state: state("ledger") }
+}
+
+/// Checks that `actual` holds exactly the `expected` events — each once, none other — and in
+/// the same order per key.
+pub fn assert_exactly_once(what: &str, actual: &[BusEvent], expected: &[BusEvent]) {
+    let mut seen = HashSet::new();
+    let duplicates: Vec<_> = actual.iter().filter(|e| !seen.insert(e.event_id())).map(BusEvent::event_id).collect();
+    assert!(duplicates.is_empty(), "{what}: {} duplicates, e.g. {:?}", duplicates.len(), &duplicates[..duplicates.len().min(3)]);
+    let expected_ids: HashSet<EventId> = expected.iter().map(BusEvent::event_id).collect();
+    let missing = expected.iter().filter(|e| !seen.contains(&e.event_id())).count();
+    let unexpected = actual.iter().filter(|e| !expected_ids.contains(&e.event_id())).count();
+    assert_eq!((missing, unexpected), (0, 0), "{what}: missing and unexpected events");
+    let by_key = |events: &[BusEvent]| {
+        let mut keys: BTreeMap<String, Vec<BusEvent>> = BTreeMap::new();
+        for e in events {
+            keys.entry(e.key().to_owned()).or_default().push(e.clone());
+        }
+        keys
+    };
+    assert!(by_key(actual) == by_key(expected), "{what}: events differ in content or per-key order");
+}
+
+/// The last snapshot of `agent` in the namespace, as JSON state.
+pub fn last_snapshot_state(namespace: &str, agent: &str) -> serde_json::Value {
+    let snapshot = maxx_runtime::kafka::snapshot::read_latest(&client_config(), &format!("{namespace}state.{agent}"), agent, Duration::from_secs(30))
+        .expect("read the snapshot")
+        .expect("a snapshot exists");
+    snapshot.state
+}
