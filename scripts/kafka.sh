@@ -23,7 +23,7 @@ SELF=$0
 
 usage() {
   cat <<EOF
-Usage: $SELF start|stop|status|--help
+Usage: $SELF start|stop|restart|status|--help
 
 Runs a real single-node Apache Kafka broker (KRaft mode, no ZooKeeper, no
 Docker) on 127.0.0.1, with settings fit for tests: replication factor 1
@@ -38,6 +38,9 @@ Commands:
            prints its address. Safe to call concurrently (flock).
   stop     Stop the broker on KAFKA_PORT (SIGTERM, SIGKILL after ${STOP_GRACE_SECONDS}s) and
            remove its data directory. Exit 0 also when none was running.
+  restart  Stop the broker on KAFKA_PORT and start it again on the same data
+           (topics, offsets and transactions survive): for broker-restart
+           tests. Prints the bootstrap address like start.
   status   Print whether the broker on KAFKA_PORT runs (address, pid, data dir,
            log). Exit 0 if running, 3 if not.
 
@@ -450,6 +453,13 @@ cmd_start() {
   fi
 
   log "starting Kafka $KAFKA_VERSION on $ADDRESS (controller port $cport, data $data_dir)"
+  launch_broker "$data_dir" "$logopt"
+}
+
+# Starts the JVM on an already formatted data directory and waits until it serves.
+launch_broker() {
+  local data_dir=$1 logopt=$2 pid rc
+  rm -f -- "$PID_FILE"
   # setsid: own session, so the broker survives the caller's terminal/job.
   # 9>&- : the broker must not inherit (and so hold) the lock.
   # shellcheck disable=SC2016  # $$, $0 and $@ are expanded by the inner sh
@@ -457,7 +467,7 @@ cmd_start() {
     java "-Xmx$KAFKA_HEAP" -Xms64m -Djava.awt.headless=true \
     -Dkafka.logs.dir="$data_dir" "$logopt" \
     -cp "$LIBS_DIR/*" kafka.Kafka "$data_dir/server.properties" \
-    </dev/null >"$data_dir/kafka.out" 2>&1 9>&- &
+    </dev/null >>"$data_dir/kafka.out" 2>&1 9>&- &
   local launcher=$!
   local i
   for ((i = 0; i < 50; i++)); do
@@ -482,6 +492,36 @@ cmd_start() {
   printf '%s\n' "$ADDRESS"
 }
 
+# Stops the JVM of the broker with pid $1: SIGTERM, then SIGKILL after the grace period.
+terminate_broker() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + STOP_GRACE_SECONDS))
+  while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "broker did not stop within ${STOP_GRACE_SECONDS}s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+}
+
+cmd_restart() {
+  need python3 "python3 not found: install Python 3 (used to probe ports and the broker)"
+  need flock "flock not found: install util-linux"
+  [[ -d $RUN_DIR ]] || die "no broker on port $KAFKA_PORT to restart; use start"
+  lock_run_dir
+  local pid data_dir
+  data_dir=$(read_state "$DATA_FILE")
+  [[ -n $data_dir && -f $data_dir/server.properties ]] || die "no data directory of a broker on port $KAFKA_PORT; use start"
+  if pid=$(running_pid); then
+    log "stopping broker on $ADDRESS (pid $pid), keeping its data"
+    terminate_broker "$pid"
+  fi
+  check_java
+  log "restarting Kafka $KAFKA_VERSION on $ADDRESS (data $data_dir)"
+  launch_broker "$data_dir" "$(log_opts "$data_dir")"
+}
+
 cmd_stop() {
   need flock "flock not found: install util-linux"
   if [[ ! -d $RUN_DIR ]]; then
@@ -493,14 +533,7 @@ cmd_stop() {
   data_dir=$(read_state "$DATA_FILE")
   if pid=$(running_pid); then
     log "stopping broker on $ADDRESS (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + STOP_GRACE_SECONDS))
-    while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "broker did not stop within ${STOP_GRACE_SECONDS}s; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
+    terminate_broker "$pid"
   else
     log "no broker running on port $KAFKA_PORT"
   fi
@@ -525,6 +558,7 @@ main() {
   case "${1:-}" in
     start) cmd_start ;;
     stop) cmd_stop ;;
+    restart) cmd_restart ;;
     status) cmd_status ;;
     -h|--help|help|"") usage ;;
     *) usage >&2; die "unknown command: $1" ;;

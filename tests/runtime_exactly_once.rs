@@ -163,12 +163,14 @@ fn a_second_instance_with_the_same_identity_fences_the_first() {
     produce_ticks(&namespace, &ticks[..1_000]);
     read_committed(&namespace, "signals", 1_000, Duration::from_secs(120));
 
+    // The first instance is idle when the second arrives: it must learn it was fenced from
+    // the group (static membership), not only from a failing transaction.
     let successor = spawn(kafka_config(&namespace), sequencer);
-    produce_ticks(&namespace, &ticks[1_000..]);
-    let signals = decode("signals", &read_committed(&namespace, "signals", ticks.len(), Duration::from_secs(120)));
-
     let fenced = join_within(zombie.1, Duration::from_secs(60));
     assert!(matches!(fenced, Err(RuntimeError::Fenced(_))), "the first instance must stop as fenced, got {fenced:?}");
+
+    produce_ticks(&namespace, &ticks[1_000..]);
+    let signals = decode("signals", &read_committed(&namespace, "signals", ticks.len(), Duration::from_secs(120)));
     stop(successor);
     assert_exactly_once("signals", &signals, &expected.signals);
 }

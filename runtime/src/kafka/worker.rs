@@ -416,15 +416,20 @@ impl<'r> Worker<'r> {
 /// A consumer error: most are informational (librdkafka retries by itself); a fatal one
 /// ends the incarnation — as fenced when a newer instance took over the static membership.
 fn consumer_error(consumer: &BaseConsumer<RuntimeContext>, error: KafkaError) -> Result<(), TxnFailure> {
-    if error.rdkafka_error_code() != Some(RDKafkaErrorCode::Fatal) {
+    let fatal = matches!(error, KafkaError::MessageConsumptionFatal(_)) || error.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal);
+    if !fatal {
         tracing::warn!(%error, "consumer");
         return Ok(());
     }
-    match consumer.client().fatal_error() {
-        Some((RDKafkaErrorCode::FencedInstanceId, reason)) => Err(TxnFailure::Fatal(RuntimeError::Fenced(format!("consumer: {reason}")))),
-        Some((code, reason)) => Err(TxnFailure::Fatal(RuntimeError::Fatal(format!("consumer failed: {code}: {reason}")))),
-        None => Err(TxnFailure::Fatal(RuntimeError::kafka("consume", error))),
-    }
+    // librdkafka reports the original cause of a fatal error separately.
+    let (code, reason) = consumer
+        .client()
+        .fatal_error()
+        .unwrap_or_else(|| (error.rdkafka_error_code().unwrap_or(RDKafkaErrorCode::Fatal), error.to_string()));
+    Err(TxnFailure::Fatal(match code {
+        RDKafkaErrorCode::FencedInstanceId => RuntimeError::Fenced(format!("consumer: {reason}")),
+        code => RuntimeError::Fatal(format!("consumer failed: {code}: {reason}")),
+    }))
 }
 
 /// Seeks every assigned partition back to its committed offset (or the beginning when the
