@@ -31,10 +31,11 @@ fn agent_process() {
     result.expect("the agent stopped with an error");
 }
 
-/// An agent process of one stage.
-fn spawn_stage(stage: &str, namespace: &str, log: &std::path::Path) -> Child {
+/// An agent process of one stage, running `binary` (a copy of this test binary, taken at the
+/// start so that a rebuild during the test cannot pull it away).
+fn spawn_stage(binary: &std::path::Path, stage: &str, namespace: &str, log: &std::path::Path) -> Child {
     let log = File::options().create(true).append(true).open(log).expect("log file");
-    Command::new(std::env::current_exe().expect("this test binary"))
+    Command::new(binary)
         .args(["agent_process", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
         .env(STAGE, stage)
         .env(NAMESPACE, namespace)
@@ -61,10 +62,12 @@ fn sigkilled_agent_processes_lose_and_duplicate_nothing() {
     let namespace = namespace("crash");
     let logs = std::env::temp_dir().join(format!("{}log", namespace));
     std::fs::create_dir_all(&logs).expect("log dir");
+    let binary = logs.join("agent-process");
+    std::fs::copy(std::env::current_exe().expect("this test binary"), &binary).expect("copy this test binary");
     let ticks: Vec<_> = (0..50_000).map(tick).collect();
     let expected = expected(&ticks);
     let stages = ["sequencer", "ledger"];
-    let mut children: Vec<Child> = stages.iter().map(|s| spawn_stage(s, &namespace, &logs.join(s))).collect();
+    let mut children: Vec<Child> = stages.iter().map(|s| spawn_stage(&binary, s, &namespace, &logs.join(s))).collect();
 
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let mut kills = 0;
@@ -76,7 +79,7 @@ fn sigkilled_agent_processes_lose_and_duplicate_nothing() {
         children[victim].kill().expect("SIGKILL");
         children[victim].wait().expect("reap");
         kills += 1;
-        children[victim] = spawn_stage(stages[victim], &namespace, &logs.join(stages[victim]));
+        children[victim] = spawn_stage(&binary, stages[victim], &namespace, &logs.join(stages[victim]));
     }
     assert!(kills >= 10, "only {kills} kills");
 

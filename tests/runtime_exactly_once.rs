@@ -16,11 +16,28 @@ use maxx_events::{BusCodec, BusEvent, DeadLetterKind, Registration};
 use maxx_runtime::{KafkaConfig, KafkaRuntime, RuntimeError};
 use support::*;
 
-/// Starts `agent` on its own thread; returns the shutdown handle and the thread.
-fn spawn(config: KafkaConfig, agent: fn() -> Box<dyn DynAgent>) -> (Arc<std::sync::atomic::AtomicBool>, JoinHandle<Result<(), RuntimeError>>) {
+/// An agent running on its own thread.
+struct Running {
+    shutdown: Arc<std::sync::atomic::AtomicBool>,
+    stats: Arc<maxx_runtime::kafka::Stats>,
+    thread: JoinHandle<Result<(), RuntimeError>>,
+}
+
+/// Starts `agent` on its own thread.
+fn spawn(config: KafkaConfig, agent: fn() -> Box<dyn DynAgent>) -> Running {
     let runtime = KafkaRuntime::new(config, registry());
-    let shutdown = runtime.shutdown_handle();
-    (shutdown, std::thread::spawn(move || runtime.run(agent)))
+    let (shutdown, stats) = (runtime.shutdown_handle(), runtime.stats());
+    Running { shutdown, stats, thread: std::thread::spawn(move || runtime.run(agent)) }
+}
+
+/// Waits until the agent is Running: its producer initialized (so any predecessor with the
+/// same identity is fenced) and its consumer subscribed.
+fn wait_running(running: &Running) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while running.stats.lifecycle().map(|(state, _)| state) != Some(maxx_events::Lifecycle::Running) {
+        assert!(std::time::Instant::now() < deadline, "the agent did not reach Running within 60 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn sequencer() -> Box<dyn DynAgent> {
@@ -31,9 +48,9 @@ fn ledger() -> Box<dyn DynAgent> {
     Box::new(Ledger::default())
 }
 
-fn stop(running: (Arc<std::sync::atomic::AtomicBool>, JoinHandle<Result<(), RuntimeError>>)) {
-    running.0.store(true, Ordering::SeqCst);
-    join_within(running.1, Duration::from_secs(60)).expect("clean shutdown");
+fn stop(running: Running) {
+    running.shutdown.store(true, Ordering::SeqCst);
+    join_within(running.thread, Duration::from_secs(60)).expect("clean shutdown");
 }
 
 /// Joins a runtime thread, failing the test if it has not ended within `timeout`.
@@ -163,10 +180,38 @@ fn a_second_instance_with_the_same_identity_fences_the_first() {
     produce_ticks(&namespace, &ticks[..1_000]);
     read_committed(&namespace, "signals", 1_000, Duration::from_secs(120));
 
-    // The first instance is idle when the second arrives: it must learn it was fenced from
-    // the group (static membership), not only from a failing transaction.
+    // The successor's init_transactions fences the first instance's producer; the first
+    // learns it at its next transaction (the partitions it keeps get new input) and must
+    // stop without committing anything.
     let successor = spawn(kafka_config(&namespace), sequencer);
-    let fenced = join_within(zombie.1, Duration::from_secs(60));
+    wait_running(&successor);
+    produce_ticks(&namespace, &ticks[1_000..]);
+    let fenced = join_within(zombie.thread, Duration::from_secs(60));
+    assert!(matches!(fenced, Err(RuntimeError::Fenced(_))), "the first instance must stop as fenced, got {fenced:?}");
+
+    let signals = decode("signals", &read_committed(&namespace, "signals", ticks.len(), Duration::from_secs(120)));
+    stop(successor);
+    assert_exactly_once("signals", &signals, &expected.signals);
+}
+
+#[test]
+fn with_static_membership_an_idle_zombie_is_fenced_by_the_group_too() {
+    let namespace = namespace("fence-static");
+    let ticks: Vec<_> = (0..2_000).map(tick).collect();
+    let expected = expected(&ticks);
+    let config = || {
+        let mut config = kafka_config(&namespace);
+        config.static_membership = true;
+        config
+    };
+    let zombie = spawn(config(), sequencer);
+    produce_ticks(&namespace, &ticks[..1_000]);
+    read_committed(&namespace, "signals", 1_000, Duration::from_secs(120));
+
+    // No input arrives while the successor joins: the idle first instance must learn from
+    // the group (its static membership taken over) that it is fenced.
+    let successor = spawn(config(), sequencer);
+    let fenced = join_within(zombie.thread, Duration::from_secs(60));
     assert!(matches!(fenced, Err(RuntimeError::Fenced(_))), "the first instance must stop as fenced, got {fenced:?}");
 
     produce_ticks(&namespace, &ticks[1_000..]);

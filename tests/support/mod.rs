@@ -145,8 +145,10 @@ pub fn registry() -> Arc<dyn SchemaRegistry> {
     Arc::new(registry)
 }
 
-/// A namespace of topics for one test, with every topic the pipeline uses created.
+/// A namespace of topics for one test, with every topic the pipeline uses created. Also
+/// turns on the runtime's logs for the test when `RUST_LOG` is set.
 pub fn namespace(test: &str) -> String {
+    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
     let namespace = format!("{}.", unique_name(test));
     for (topic, partitions) in [
         ("ticks", PARTITIONS),

@@ -22,6 +22,15 @@ pub struct KafkaConfig {
     pub transaction_timeout: Duration,
     /// A member silent this long is out of the group and its partitions move on.
     pub session_timeout: Duration,
+    /// Static group membership (KIP-345) with the transactional id as `group.instance.id`.
+    ///
+    /// On: a restarted instance takes its partitions back at once, without a rebalance, and
+    /// a second live instance with the same identity fences the first's consumer as well, so
+    /// even an idle zombie stops at its next poll. But a static member does not leave the
+    /// group when it stops: its partitions wait for its return or its session timeout.
+    /// Off (default): SIGTERM leaves the group at once; a zombie stops at its next
+    /// transaction, since the newer instance's `init_transactions` fenced its producer.
+    pub static_membership: bool,
     /// Extra librdkafka settings for both clients, applied last.
     pub overrides: Vec<(String, String)>,
 }
@@ -38,6 +47,7 @@ impl KafkaConfig {
             commit_interval: Duration::from_millis(100),
             transaction_timeout: Duration::from_secs(30),
             session_timeout: Duration::from_secs(10),
+            static_membership: false,
             overrides: Vec::new(),
         }
     }

@@ -68,5 +68,13 @@ pub(crate) fn is_fencing(error: &KafkaError) -> bool {
             None => return false,
         },
     };
-    matches!(code, RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced | RDKafkaErrorCode::InvalidProducerEpoch)
+    is_fencing_code(code)
+}
+
+/// Whether an error code says a newer instance with the same identity took over.
+pub(crate) fn is_fencing_code(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced | RDKafkaErrorCode::InvalidProducerEpoch | RDKafkaErrorCode::FencedInstanceId
+    )
 }

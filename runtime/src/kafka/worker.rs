@@ -32,7 +32,7 @@ use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
 use super::config::KafkaConfig;
 use super::dead_letter::dead_letter;
-use super::error::{is_fencing, RuntimeError};
+use super::error::{is_fencing, is_fencing_code, RuntimeError};
 use super::lifecycle::LifecyclePublisher;
 use super::snapshot::{self, Snapshot};
 use super::stats::Stats;
@@ -194,7 +194,16 @@ impl From<RuntimeError> for TxnFailure {
     }
 }
 
-fn classify(context: &'static str, error: KafkaError) -> TxnFailure {
+fn classify(producer: &ThreadedProducer<DefaultProducerContext>, context: &'static str, error: KafkaError) -> TxnFailure {
+    // Once the producer has a fatal error, every call fails with a generic "fatal": the
+    // cause (fenced by a newer instance, or something else) is kept aside by librdkafka.
+    if let Some((code, reason)) = producer.client().fatal_error() {
+        return TxnFailure::Fatal(if is_fencing_code(code) {
+            RuntimeError::Fenced(format!("{context}: {reason}"))
+        } else {
+            RuntimeError::Fatal(format!("{context}: producer failed: {code}: {reason}"))
+        });
+    }
     if is_fencing(&error) {
         return TxnFailure::Fatal(RuntimeError::kafka(context, error));
     }
@@ -208,7 +217,12 @@ fn classify(context: &'static str, error: KafkaError) -> TxnFailure {
 
 /// Calls a transactional operation until it succeeds or fails for a reason other than
 /// "retriable" (librdkafka says when the same call may simply be repeated).
-fn retrying<T>(context: &'static str, deadline: Duration, mut call: impl FnMut() -> Result<T, KafkaError>) -> Result<T, TxnFailure> {
+fn retrying<T>(
+    producer: &ThreadedProducer<DefaultProducerContext>,
+    context: &'static str,
+    deadline: Duration,
+    mut call: impl FnMut() -> Result<T, KafkaError>,
+) -> Result<T, TxnFailure> {
     let give_up = Instant::now() + deadline;
     loop {
         match call() {
@@ -217,7 +231,7 @@ fn retrying<T>(context: &'static str, deadline: Duration, mut call: impl FnMut()
                 tracing::debug!(error = %e, context, "retrying");
                 std::thread::sleep(Duration::from_millis(100));
             }
-            Err(error) => return Err(classify(context, error)),
+            Err(error) => return Err(classify(producer, context, error)),
         }
     }
 }
@@ -281,7 +295,7 @@ impl<'r> Worker<'r> {
             .map_err(|e| RuntimeError::kafka("create the transactional producer", e))?;
         // Fences the previous incarnation and aborts whatever transaction it left open, so
         // the snapshot read next is the last committed one.
-        retrying("init transactions", config.transaction_timeout * 2, || producer.init_transactions(config.transaction_timeout))
+        retrying(&producer, "init transactions", config.transaction_timeout * 2, || producer.init_transactions(config.transaction_timeout))
             .map_err(|failure| match failure {
                 TxnFailure::Fatal(error) => error,
                 TxnFailure::Abortable(reason) => RuntimeError::Fatal(reason),
@@ -300,20 +314,19 @@ impl<'r> Worker<'r> {
         };
         let committed_state = agent.snapshot()?;
 
-        let consumer: BaseConsumer<RuntimeContext> = runtime
-            .client()
+        let mut consumer_config = runtime.client();
+        consumer_config
             .set("group.id", config.group(name))
             .set("isolation.level", "read_committed")
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("partition.assignment.strategy", "cooperative-sticky")
-            // Static membership: a restarted instance takes its partitions back at once
-            // instead of waiting out the session timeout, and a second live instance with
-            // the same identity fences the first's consumer too (KIP-345), so even an idle
-            // zombie learns at its next poll that it must stop.
-            .set("group.instance.id", config.transactional_id(name))
-            .set("session.timeout.ms", config.session_timeout.as_millis().to_string())
+            .set("session.timeout.ms", config.session_timeout.as_millis().to_string());
+        if config.static_membership {
+            consumer_config.set("group.instance.id", config.transactional_id(name));
+        }
+        let consumer: BaseConsumer<RuntimeContext> = consumer_config
             .create_with_context(RuntimeContext { stats: runtime.stats() })
             .map_err(|e| RuntimeError::kafka("create the consumer", e))?;
         let inputs: Vec<String> = agent.inputs().iter().map(|t| config.topic(t)).collect();
@@ -401,7 +414,8 @@ impl<'r> Worker<'r> {
         tracing::warn!(%reason, "aborting the transaction");
         let processor = &mut self.processor;
         if processor.batch.open {
-            retrying("abort", processor.config.transaction_timeout, || processor.producer.abort_transaction(Timeout::Never)).map_err(|failure| match failure {
+            let producer = &processor.producer;
+            retrying(producer, "abort", processor.config.transaction_timeout, || producer.abort_transaction(Timeout::Never)).map_err(|failure| match failure {
                 TxnFailure::Fatal(error) => error,
                 TxnFailure::Abortable(reason) => RuntimeError::Fatal(format!("abort failed: {reason}")),
             })?;
@@ -465,7 +479,7 @@ impl Processor<'_> {
     /// Handles one input inside the open transaction (opening one if needed).
     fn handle(&mut self, message: &BorrowedMessage<'_>) -> Result<(), TxnFailure> {
         if !self.batch.open {
-            self.producer.begin_transaction().map_err(|e| classify("begin the transaction", e))?;
+            self.producer.begin_transaction().map_err(|e| classify(&self.producer, "begin the transaction", e))?;
             self.batch.open = true;
             self.batch.started = Some(Instant::now());
         }
@@ -537,7 +551,7 @@ impl Processor<'_> {
             offsets.insert((logical.to_owned(), *partition), *next);
             partitions
                 .add_partition_offset(topic, *partition, Offset::Offset(*next))
-                .map_err(|e| classify("build the offsets", e))?;
+                .map_err(|e| classify(&self.producer, "build the offsets", e))?;
         }
         if state != self.committed_state {
             let state_json: serde_json::Value = serde_json::from_slice(&state).map_err(|e| RuntimeError::Fatal(format!("snapshot is not JSON: {e}")))?;
@@ -548,9 +562,11 @@ impl Processor<'_> {
         }
         let group = consumer.group_metadata().ok_or_else(|| TxnFailure::Abortable("no consumer group metadata yet".into()))?;
         let timeout = self.config.transaction_timeout;
-        retrying("send offsets to the transaction", timeout, || self.producer.send_offsets_to_transaction(&partitions, &group, timeout))?;
-        retrying("commit", timeout, || self.producer.commit_transaction(Timeout::Never))?;
+        let producer = &self.producer;
+        retrying(producer, "send offsets to the transaction", timeout, || producer.send_offsets_to_transaction(&partitions, &group, timeout))?;
+        retrying(producer, "commit", timeout, || producer.commit_transaction(Timeout::Never))?;
 
+        tracing::debug!(inputs = self.batch.inputs, outputs = ?self.batch.outputs, took = ?began.elapsed(), "committed");
         self.stats.committed(began.elapsed());
         self.stats.outputs(&self.batch.outputs);
         for _ in 0..self.batch.dead_letters {
@@ -572,7 +588,7 @@ fn send(producer: &ThreadedProducer<DefaultProducerContext>, mut record: BaseRec
                 record = returned;
                 std::thread::sleep(Duration::from_millis(1));
             }
-            Err((error, _)) => return Err(classify("produce", error)),
+            Err((error, _)) => return Err(classify(producer, "produce", error)),
         }
     }
 }
