@@ -2,7 +2,8 @@
 //! exactly-once transactions (every expected output once, nothing else, per-key order kept,
 //! snapshots equal to the state computed without Kafka); bad inputs land in the dead-letter
 //! topic while the valid ones are all processed; a second instance with the same
-//! transactional identity fences the first, which stops producing.
+//! transactional identity fences the first, which stops producing; the W3C `traceparent` of
+//! an input is carried onto the outputs it caused, hop after hop.
 
 mod support;
 
@@ -218,4 +219,50 @@ fn with_static_membership_an_idle_zombie_is_fenced_by_the_group_too() {
     let signals = decode("signals", &read_committed(&namespace, "signals", ticks.len(), Duration::from_secs(120)));
     stop(successor);
     assert_exactly_once("signals", &signals, &expected.signals);
+}
+
+#[test]
+fn the_traceparent_of_an_input_is_carried_onto_what_it_caused() {
+    let namespace = namespace("trace");
+    let ticks: Vec<_> = (0..40).map(tick).collect();
+    // Which signal and which risk event each tick causes, from the embedded runtime.
+    let mut embedded = maxx_runtime::EmbeddedRuntime::new();
+    embedded.add(Sequencer::default(), "sequencer-0").add(Ledger::default(), "ledger-0");
+    for t in &ticks {
+        embedded.publish(t.clone());
+    }
+    let mut caused_by = std::collections::HashMap::new();
+    while let Some((cause, caused)) = embedded.step() {
+        let root = caused_by.get(&cause.event_id()).copied().unwrap_or(cause.event_id());
+        for event in caused {
+            caused_by.insert(event.event_id(), root);
+        }
+    }
+    // Even ticks carry a trace context of their own, odd ones none.
+    let traceparent = |n: usize| format!("00-{:032x}-{:016x}-01", n + 1, n + 1);
+    let codec = BusCodec::new(registry(), &["ticks"], Registration::LookupOnly).expect("codec");
+    let encoded: Vec<Vec<u8>> = ticks.iter().map(|t| codec.encode(&BusEvent::from(t.clone())).expect("encode")).collect();
+    let parents: Vec<Option<String>> = (0..ticks.len()).map(|n| (n % 2 == 0).then(|| traceparent(n))).collect();
+    let records: Vec<_> = ticks
+        .iter()
+        .zip(&encoded)
+        .zip(&parents)
+        .map(|((t, bytes), parent)| (Some(t.symbol.as_bytes()), Some(bytes.as_slice()), parent.as_deref()))
+        .collect();
+    let tick_parent: std::collections::HashMap<_, _> = ticks.iter().map(|t| t.event_id).zip(parents.iter().cloned()).collect();
+
+    let first = spawn(kafka_config(&namespace), sequencer);
+    let second = spawn(kafka_config(&namespace), ledger);
+    produce_with_headers(&namespace, "ticks", &records);
+    for topic in ["signals", "risk_events"] {
+        let read = read_committed(&namespace, topic, ticks.len(), Duration::from_secs(120));
+        let events = decode(topic, &read);
+        for (message, event) in read.iter().zip(&events) {
+            let carried = message.headers.iter().find(|(k, _)| k == "traceparent").and_then(|(_, v)| v.clone()).map(|v| String::from_utf8(v).expect("utf-8"));
+            let root = caused_by[&event.event_id()];
+            assert_eq!(carried, tick_parent[&root], "{topic}: the trace context of the tick that caused {}", event.event_id());
+        }
+    }
+    stop(first);
+    stop(second);
 }

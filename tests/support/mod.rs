@@ -181,6 +181,12 @@ pub fn produce_ticks(namespace: &str, ticks: &[Tick]) {
 
 /// Produces raw key/value pairs to a topic of the namespace in one transaction.
 pub fn produce_raw(namespace: &str, topic: &str, records: &[(Option<&[u8]>, Option<&[u8]>)]) {
+    let with_headers: Vec<_> = records.iter().map(|(k, v)| (*k, *v, None)).collect();
+    produce_with_headers(namespace, topic, &with_headers);
+}
+
+/// Produces raw records, each with an optional `traceparent` header, in one transaction.
+pub fn produce_with_headers(namespace: &str, topic: &str, records: &[(Option<&[u8]>, Option<&[u8]>, Option<&str>)]) {
     let producer: ThreadedProducer<DefaultProducerContext> = client_config()
         .set("transactional.id", unique_name("feeder"))
         .create()
@@ -188,10 +194,13 @@ pub fn produce_raw(namespace: &str, topic: &str, records: &[(Option<&[u8]>, Opti
     producer.init_transactions(Duration::from_secs(60)).expect("init");
     producer.begin_transaction().expect("begin");
     let topic = format!("{namespace}{topic}");
-    for (key, value) in records {
+    for (key, value, traceparent) in records {
         let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&topic);
         record.key = *key;
         record.payload = *value;
+        if let Some(traceparent) = traceparent {
+            record = record.headers(rdkafka::message::OwnedHeaders::new().insert(rdkafka::message::Header { key: "traceparent", value: Some(*traceparent) }));
+        }
         loop {
             match producer.send(record) {
                 Ok(()) => break,

@@ -81,6 +81,18 @@ impl KafkaRuntime {
         Arc::clone(&self.shutdown)
     }
 
+    /// Makes SIGTERM and SIGINT request shutdown: the open transaction is committed (or
+    /// aborted), the group left, and [`KafkaRuntime::run`] returns.
+    ///
+    /// # Errors
+    /// When the signal handlers cannot be installed.
+    pub fn stop_on_signals(&self) -> std::io::Result<()> {
+        for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+            signal_hook::flag::register(signal, Arc::clone(&self.shutdown))?;
+        }
+        Ok(())
+    }
+
     /// The configuration.
     pub fn config(&self) -> &KafkaConfig {
         &self.config
