@@ -168,6 +168,13 @@ pub fn kafka_config(namespace: &str) -> KafkaConfig {
     let mut config = KafkaConfig::new(maxx_testkit::bootstrap());
     config.namespace = namespace.to_owned();
     config.session_timeout = Duration::from_secs(6);
+    if let Ok(overrides) = std::env::var("MAXX_TEST_RDKAFKA") {
+        for pair in overrides.split(',').filter(|p| !p.is_empty()) {
+            if let Some((k, v)) = pair.split_once('=') {
+                config.overrides.push((k.to_owned(), v.to_owned()));
+            }
+        }
+    }
     config
 }
 

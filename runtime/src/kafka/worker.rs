@@ -25,7 +25,7 @@ use maxx_events::{BusCodec, BusDecodeError, BusEvent, DeadLetterKind, Lifecycle,
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Header, Message, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer as _, ThreadedProducer};
+use rdkafka::producer::{BaseProducer, BaseRecord, DefaultProducerContext, Producer as _};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
@@ -206,7 +206,7 @@ impl From<RuntimeError> for TxnFailure {
     }
 }
 
-fn classify(producer: &ThreadedProducer<DefaultProducerContext>, context: &'static str, error: KafkaError) -> TxnFailure {
+fn classify(producer: &BaseProducer<DefaultProducerContext>, context: &'static str, error: KafkaError) -> TxnFailure {
     // Once the producer has a fatal error, every call fails with a generic "fatal": the
     // cause (fenced by a newer instance, or something else) is kept aside by librdkafka.
     if let Some((code, reason)) = producer.client().fatal_error() {
@@ -230,7 +230,7 @@ fn classify(producer: &ThreadedProducer<DefaultProducerContext>, context: &'stat
 /// Calls a transactional operation until it succeeds or fails for a reason other than
 /// "retriable" (librdkafka says when the same call may simply be repeated).
 fn retrying<T>(
-    producer: &ThreadedProducer<DefaultProducerContext>,
+    producer: &BaseProducer<DefaultProducerContext>,
     context: &'static str,
     deadline: Duration,
     mut call: impl FnMut() -> Result<T, KafkaError>,
@@ -276,7 +276,7 @@ struct Processor<'r> {
     agent: Box<dyn DynAgent>,
     identity: Producer,
     codec: BusCodec,
-    producer: ThreadedProducer<DefaultProducerContext>,
+    producer: BaseProducer<DefaultProducerContext>,
     /// Broker topic of every bus topic this instance writes.
     topics: HashMap<&'static str, String>,
     state_topic: String,
@@ -297,7 +297,7 @@ impl<'r> Worker<'r> {
         topics.push("dead_letters");
         let codec = BusCodec::new(Arc::clone(&runtime.registry), &topics, runtime.registration)?;
 
-        let producer: ThreadedProducer<DefaultProducerContext> = runtime
+        let producer: BaseProducer<DefaultProducerContext> = runtime
             .client()
             .set("transactional.id", config.transactional_id(name))
             .set("transaction.timeout.ms", config.transaction_timeout.as_millis().to_string())
@@ -575,8 +575,12 @@ impl Processor<'_> {
         let group = consumer.group_metadata().ok_or_else(|| TxnFailure::Abortable("no consumer group metadata yet".into()))?;
         let timeout = self.config.transaction_timeout;
         let producer = &self.producer;
+        let before_offsets = Instant::now();
         retrying(producer, "send offsets to the transaction", timeout, || producer.send_offsets_to_transaction(&partitions, &group, timeout))?;
+        let before_commit = Instant::now();
+        drain(producer, timeout)?;
         retrying(producer, "commit", timeout, || producer.commit_transaction(Timeout::Never))?;
+        tracing::trace!(prepare = ?before_offsets.duration_since(began), offsets = ?before_commit.duration_since(before_offsets), commit = ?before_commit.elapsed(), "commit phases");
 
         tracing::debug!(inputs = self.batch.inputs, outputs = ?self.batch.outputs, took = ?began.elapsed(), "committed");
         self.stats.committed(began.elapsed());
@@ -591,14 +595,31 @@ impl Processor<'_> {
     }
 }
 
-/// Enqueues a record, waiting while the local queue is full.
-fn send(producer: &ThreadedProducer<DefaultProducerContext>, mut record: BaseRecord<'_, str, [u8]>) -> Result<(), TxnFailure> {
+/// Waits until every produced record is delivered, serving delivery reports in 1 ms steps.
+///
+/// `commit_transaction` flushes by itself, but through rust-rdkafka's event API a flush only
+/// ends when someone polls, and its `poll(timeout)` serves events until the timeout is over:
+/// with a background poller that cost a fixed 100 ms per commit. Draining here first leaves
+/// the commit nothing to wait for.
+fn drain(producer: &BaseProducer<DefaultProducerContext>, deadline: Duration) -> Result<(), TxnFailure> {
+    let give_up = Instant::now() + deadline;
+    while producer.in_flight_count() > 0 {
+        if Instant::now() > give_up {
+            return Err(TxnFailure::Abortable(format!("{} records not delivered within {deadline:?}", producer.in_flight_count())));
+        }
+        producer.poll(Duration::from_millis(1));
+    }
+    Ok(())
+}
+
+/// Enqueues a record, serving delivery reports while the local queue is full.
+fn send(producer: &BaseProducer<DefaultProducerContext>, mut record: BaseRecord<'_, str, [u8]>) -> Result<(), TxnFailure> {
     loop {
         match producer.send(record) {
             Ok(()) => return Ok(()),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
                 record = returned;
-                std::thread::sleep(Duration::from_millis(1));
+                producer.poll(Duration::from_millis(1));
             }
             Err((error, _)) => return Err(classify(producer, "produce", error)),
         }
