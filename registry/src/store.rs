@@ -118,6 +118,10 @@ impl KafkaStore {
             .set("enable.auto.offset.store", "false")
             .set("isolation.level", "read_committed")
             .set("enable.partition.eof", "false")
+            // A read_committed fetch parked at the broker is not woken when a transaction
+            // commits, so the wait bounds how late a sync sees a commit (librdkafka's 500 ms
+            // default made every change take half a second).
+            .set("fetch.wait.max.ms", "20")
             .create()
             .map_err(|e| store_error("creating the consumer", e))?;
         let metadata = consumer

@@ -2,6 +2,9 @@
 //! Add a subcommand by adding a variant to [`Command`], its module, and its match arm in
 //! [`run`].
 
+mod registry;
+mod schemas;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -28,7 +31,12 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// The schema registry: `maxx registry serve`.
+    Registry(registry::Args),
+    /// Schema governance: `maxx schemas check|register|list`.
+    Schemas(schemas::Args),
+}
 
 /// Runs the parsed command line.
 ///
@@ -37,6 +45,8 @@ enum Command {}
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => Ok(ExitCode::SUCCESS),
+        Some(Command::Registry(args)) => registry::run(args),
+        Some(Command::Schemas(args)) => schemas::run(args),
     }
 }
 
