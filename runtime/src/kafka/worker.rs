@@ -2,8 +2,8 @@
 //!
 //! Per batch: begin → for each input: decode, let the agent handle it, produce its outputs
 //! (or its dead letter) → produce the state snapshot → send the inputs' next offsets with the
-//! consumer group's metadata → commit. A batch ends at `batch_size` inputs or when it is
-//! `commit_interval` old.
+//! consumer group's metadata → commit. A batch ends when no more input is waiting (group
+//! commit), at `batch_size` inputs, or when it is `commit_interval` old.
 //!
 //! Failure handling (librdkafka's classification):
 //! - retriable: call again (`send_offsets` with the same arguments);
@@ -303,6 +303,11 @@ impl<'r> Worker<'r> {
             .set("transaction.timeout.ms", config.transaction_timeout.as_millis().to_string())
             .set("message.timeout.ms", (config.transaction_timeout.as_millis() * 2 / 3).to_string())
             .set("enable.idempotence", "true")
+            // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS until
+            // the coordinator has written the markers; with the default 100 ms backoff every
+            // back-to-back commit cost ~90 ms (BENCHMARKS.md).
+            .set("retry.backoff.ms", "5")
+            .set("retry.backoff.max.ms", "20")
             .create()
             .map_err(|e| RuntimeError::kafka("create the transactional producer", e))?;
         // Fences the previous incarnation and aborts whatever transaction it left open, so
@@ -382,11 +387,13 @@ impl<'r> Worker<'r> {
             if self.runtime.shutdown.load(Ordering::SeqCst) {
                 return self.finish();
             }
-            let wait = match self.processor.batch.started {
-                Some(started) => config.commit_interval.saturating_sub(started.elapsed()).min(MAX_POLL_WAIT),
-                None => MAX_POLL_WAIT,
-            };
-            let outcome = match self.consumer.poll(wait) {
+            // Group commit: while a transaction is open, only look for input already here;
+            // once none is, commit. Under a backlog batches grow up to `batch_size`; at a
+            // light load each commit carries what arrived during the previous one.
+            let wait = if self.processor.batch.open { Duration::ZERO } else { MAX_POLL_WAIT };
+            let polled = self.consumer.poll(wait);
+            let drained = polled.is_none();
+            let outcome = match polled {
                 None => Ok(()),
                 Some(Ok(message)) => self.processor.handle(&message),
                 Some(Err(error)) => consumer_error(&self.consumer, error),
@@ -398,7 +405,7 @@ impl<'r> Worker<'r> {
             let batch = &self.processor.batch;
             let full = batch.inputs >= config.batch_size;
             let old = batch.started.is_some_and(|started| started.elapsed() >= config.commit_interval);
-            if batch.open && (full || old) {
+            if batch.open && (drained || full || old) {
                 if let Err(failure) = self.processor.commit(&self.consumer) {
                     self.recover(failure)?;
                 }
