@@ -51,7 +51,7 @@ fn write_ticks_v2(dir: &Path, edit: impl Fn(&mut Vec<Value>)) {
     std::fs::write(dir.join("ticks/v2.avsc"), serde_json::to_string_pretty(&schema).expect("json")).expect("write v2");
 }
 
-fn price_as_string(fields: &mut Vec<Value>) {
+fn price_as_string(fields: &mut [Value]) {
     let price = fields.iter_mut().find(|f| f["name"] == "price").expect("price");
     price["type"] = json!("string");
 }
@@ -71,7 +71,7 @@ fn check_passes_on_the_tree() {
 #[test]
 fn check_fails_on_an_incompatible_version_in_a_scratch_copy_and_says_why() {
     let dir = scratch_copy();
-    write_ticks_v2(&dir, price_as_string);
+    write_ticks_v2(&dir, |fields| price_as_string(fields));
     let (ok, out) = maxx(&["schemas", "check", "--offline", "--dir", dir.to_str().expect("utf-8")], None);
     assert!(!ok, "an incompatible schema must fail the check:\n{out}");
     for needle in ["ticks/v2.avsc", "ticks-value", "Tick.price", "type change", "BACKWARD_TRANSITIVE", "could not read records written with version 1", "1 problem"] {
@@ -120,7 +120,7 @@ fn register_is_idempotent_and_list_and_live_check_agree_with_it() {
     // passes and registers as version 2.
     let scratch = scratch_copy();
     let scratch_dir = scratch.to_str().expect("utf-8");
-    write_ticks_v2(&scratch, price_as_string);
+    write_ticks_v2(&scratch, |fields| price_as_string(fields));
     let (ok, out) = maxx(&["schemas", "check", "--dir", scratch_dir], Some(&registry));
     assert!(!ok && out.contains("Tick.price") && out.contains("registered version 1 of ticks-value"), "{out}");
     let (ok, out) = maxx(&["schemas", "register", "--dir", scratch_dir], Some(&registry));

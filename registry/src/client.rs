@@ -122,6 +122,9 @@ pub struct RegistryClient {
     agent: ureq::Agent,
 }
 
+/// Where agents and tools look for the registry when `MAXX_SCHEMA_REGISTRY` is unset.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8081";
+
 /// The registry's content type, sent with every body and asked for in every answer.
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
@@ -391,6 +394,15 @@ impl HttpRegistry {
     /// [`ClientError::BadUrl`].
     pub fn new(url: &str) -> Result<Self, ClientError> {
         Ok(Self::with_client(RegistryClient::new(url)?))
+    }
+
+    /// The registry at `MAXX_SCHEMA_REGISTRY`, or `http://127.0.0.1:8081` when it is unset.
+    ///
+    /// # Errors
+    /// [`ClientError::BadUrl`].
+    pub fn from_env() -> Result<Self, ClientError> {
+        let url = std::env::var("MAXX_SCHEMA_REGISTRY").ok().filter(|u| !u.trim().is_empty());
+        Self::new(url.as_deref().unwrap_or(DEFAULT_URL))
     }
 
     /// A registry over an existing client.

@@ -48,7 +48,10 @@ fn record(fields: &str) -> String {
     format!(r#"{{"type":"record","name":"R","fields":[{fields}]}}"#)
 }
 
-fn summary(state: &State) -> Vec<(String, Vec<(u32, u32, String)>)> {
+/// Per subject: `(version, id, schema)` of every version.
+type Summary = Vec<(String, Vec<(u32, u32, String)>)>;
+
+fn summary(state: &State) -> Summary {
     state
         .subjects(true)
         .into_iter()
