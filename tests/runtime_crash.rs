@@ -42,6 +42,7 @@ fn spawn_stage(binary: &std::path::Path, stage: &str, namespace: &str, log: &std
         .env(STAGE, stage)
         .env(NAMESPACE, namespace)
         .env("MAXX_BOOTSTRAP", maxx_testkit::bootstrap())
+        .env("MAXX_SCHEMA_REGISTRY", registry_url())
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()

@@ -5,14 +5,17 @@
 #![allow(dead_code)] // each test file uses a part of this module
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use maxx_agents::{Agent, Emitter, Invalid};
 use maxx_events::{
-    catalog, BlendWeights, BusCodec, BusEvent, EventId, EventTime, FixedPoint, InMemoryRegistry, Producer, Registration,
-    RiskEvent, RiskEventKind, SchemaRegistry, Severity, Signal, SignalComponents, SignalSide, Tick,
+    catalog, BlendWeights, BusCodec, BusEvent, EventId, EventTime, FixedPoint, Producer, Registration, RiskEvent,
+    RiskEventKind, SchemaRegistry, Severity, Signal, SignalComponents, SignalSide, Tick,
 };
+use maxx_registry::api;
+use maxx_registry::client::HttpRegistry;
+use maxx_registry::store::{KafkaStore, StoreConfig};
 use maxx_runtime::{EmbeddedRuntime, KafkaConfig};
 use maxx_testkit::{client_config, create_topic, unique_name};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -135,14 +138,46 @@ pub fn tick(n: i64) -> Tick {
     }
 }
 
-/// A registry for tests in which every process must agree on schema ids without sharing
-/// a service: all schemas registered in catalog order, so every process gets the same ids.
+/// The schema registry of this test process: a real `maxx registry serve` (the same server,
+/// in process) over HTTP on loopback, storing in a topic of its own on the test broker, with
+/// every schema of the tree registered. Agent processes that a test spawns reach the same
+/// server through `MAXX_SCHEMA_REGISTRY` (see [`registry_url`]).
 pub fn registry() -> Arc<dyn SchemaRegistry> {
-    let registry = InMemoryRegistry::default();
-    for entry in catalog() {
-        registry.register(&format!("{}-value", entry.topic), entry.text).expect("register");
-    }
+    let registry = HttpRegistry::new(&registry_url()).expect("registry client");
     Arc::new(registry)
+}
+
+/// The URL of this process's registry: `MAXX_SCHEMA_REGISTRY` when the test was started as
+/// a child of another test, otherwise a server started on first use.
+pub fn registry_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| match std::env::var("MAXX_SCHEMA_REGISTRY") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => start_registry(),
+    })
+    .clone()
+}
+
+fn start_registry() -> String {
+    let (ready, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        runtime.block_on(async move {
+            let mut config = StoreConfig::new(maxx_testkit::bootstrap(), unique_name("maxx-test-schemas"));
+            config.replication_factor = 1;
+            let store = KafkaStore::open(config).await.expect("open the registry's topic");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let url = format!("http://{}", listener.local_addr().expect("address"));
+            ready.send(url).expect("report the address");
+            api::serve(listener, Arc::new(store), api::DEFAULT_MAX_BODY_BYTES, std::future::pending()).await.expect("serve");
+        });
+    });
+    let url = address.recv_timeout(Duration::from_secs(90)).expect("the registry started");
+    let client = HttpRegistry::new(&url).expect("client");
+    for entry in catalog() {
+        client.register(&format!("{}-value", entry.topic), entry.text).expect("register the tree's schemas");
+    }
+    url
 }
 
 /// A namespace of topics for one test, with every topic the pipeline uses created. Also
