@@ -2,7 +2,7 @@
 //! as an explicit machine, and its publication on the `agent_state` topic.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use maxx_events::{AgentState, BusCodec, BusEvent, EventId, EventTime, Lifecycle, Producer, Registration, SchemaRegistry};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer as _, ThreadedProducer};
@@ -10,6 +10,40 @@ use rdkafka::ClientConfig;
 
 use super::error::RuntimeError;
 use super::stats::Stats;
+
+/// Restarts of an instance within a sliding window: 3 within 15 minutes are a crash loop
+/// (spec §8), after which the instance gives up instead of restarting again.
+#[derive(Debug, Clone)]
+pub struct RestartHistory {
+    window: Duration,
+    limit: usize,
+    restarts: Vec<Instant>,
+}
+
+impl Default for RestartHistory {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(15 * 60), 3)
+    }
+}
+
+impl RestartHistory {
+    /// `limit` restarts within `window` make a crash loop.
+    pub fn new(window: Duration, limit: usize) -> Self {
+        Self { window, limit, restarts: Vec::new() }
+    }
+
+    /// Records a restart at `now`; returns whether the instance is now in a crash loop.
+    pub fn record(&mut self, now: Instant) -> bool {
+        self.restarts.retain(|at| now.saturating_duration_since(*at) < self.window);
+        self.restarts.push(now);
+        self.restarts.len() >= self.limit
+    }
+
+    /// Restarts within the window as of the last record.
+    pub fn recent(&self) -> usize {
+        self.restarts.len()
+    }
+}
 
 /// Whether the lifecycle may move from `from` (`None`: the process just started) to `to`.
 pub fn allowed(from: Option<Lifecycle>, to: Lifecycle) -> bool {
@@ -104,6 +138,23 @@ impl LifecyclePublisher {
 mod tests {
     use super::*;
     use Lifecycle::{CrashLoop, Init, Recycling, Running, Shutdown};
+
+    #[test]
+    fn three_restarts_within_fifteen_minutes_are_a_crash_loop() {
+        let start = Instant::now();
+        let minutes = |m: u64| start + Duration::from_secs(m * 60);
+        let mut history = RestartHistory::default();
+        assert!(!history.record(minutes(0)));
+        assert!(!history.record(minutes(10)));
+        assert!(history.record(minutes(14)), "third within 15 minutes");
+
+        let mut spread = RestartHistory::default();
+        assert!(!spread.record(minutes(0)));
+        assert!(!spread.record(minutes(10)));
+        assert!(!spread.record(minutes(16)), "the first fell out of the window");
+        assert_eq!(spread.recent(), 2);
+        assert!(spread.record(minutes(20)));
+    }
 
     #[test]
     fn the_machine_allows_exactly_the_spec_transitions() {

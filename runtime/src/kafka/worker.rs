@@ -33,14 +33,11 @@ use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 use super::config::KafkaConfig;
 use super::dead_letter::dead_letter;
 use super::error::{is_fencing, is_fencing_code, RuntimeError};
-use super::lifecycle::LifecyclePublisher;
+use super::lifecycle::{LifecyclePublisher, RestartHistory};
 use super::snapshot::{self, Snapshot};
 use super::stats::Stats;
 use super::trace::{self, TRACEPARENT};
 
-/// Recycles within this window that make a crash loop (spec §8: 3 restarts in 15 minutes).
-const CRASH_LOOP_WINDOW: Duration = Duration::from_secs(15 * 60);
-const CRASH_LOOP_RESTARTS: usize = 3;
 /// Longest the loop blocks in `poll`, so shutdown and commit deadlines are noticed.
 const MAX_POLL_WAIT: Duration = Duration::from_millis(100);
 
@@ -132,7 +129,7 @@ impl KafkaRuntime {
         )?;
         lifecycle.transition(Lifecycle::Init, "starting");
         let mut agent = Some(agent);
-        let mut recycles: Vec<Instant> = Vec::new();
+        let mut restarts = RestartHistory::default();
         loop {
             let current = agent.take().unwrap_or_else(&mut make_agent);
             let result = Worker::start(self, current, identity.clone(), &mut lifecycle).and_then(|mut worker| worker.run());
@@ -146,11 +143,8 @@ impl KafkaRuntime {
                     return Err(error);
                 }
                 Err(error) => {
-                    let now = Instant::now();
-                    recycles.retain(|at| now.duration_since(*at) < CRASH_LOOP_WINDOW);
-                    recycles.push(now);
-                    if recycles.len() >= CRASH_LOOP_RESTARTS {
-                        lifecycle.transition(Lifecycle::CrashLoop, &format!("{} restarts within 15 minutes; last: {error}", recycles.len()));
+                    if restarts.record(Instant::now()) {
+                        lifecycle.transition(Lifecycle::CrashLoop, &format!("{} restarts within 15 minutes; last: {error}", restarts.recent()));
                         lifecycle.transition(Lifecycle::Shutdown, "crash loop");
                         return Err(error);
                     }
@@ -159,7 +153,7 @@ impl KafkaRuntime {
                         lifecycle.transition(Lifecycle::Running, "started");
                     }
                     lifecycle.transition(Lifecycle::Recycling, &error.to_string());
-                    self.pause(Duration::from_secs(1 << recycles.len().min(5)));
+                    self.pause(Duration::from_secs(1 << restarts.recent().min(5)));
                 }
             }
         }
