@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use maxx_agents::{DynAgent, Emitter};
 use maxx_events::{BusCodec, BusEvent, EventTime, Producer, Registration};
 use maxx_runtime::{KafkaConfig, KafkaRuntime};
-use maxx_testkit::{client_config, unique_name};
+use maxx_testkit::{client_config, send_waiting, unique_name};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer as _};
@@ -56,16 +56,7 @@ fn fill(namespace: &str, ticks: impl Iterator<Item = maxx_events::Tick>, stamp: 
             t.event_time = EventTime::from_micros(now_micros());
         }
         let bytes = codec.encode(&BusEvent::from(t.clone())).expect("encode");
-        let mut record = BaseRecord::to(&topic).key(t.symbol.as_str()).payload(bytes.as_slice());
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((_, r)) => {
-                    record = r;
-                    producer.poll(Duration::from_millis(1));
-                }
-            }
-        }
+        send_waiting(&producer, BaseRecord::to(&topic).key(t.symbol.as_str()).payload(bytes.as_slice()));
         producer.poll(Duration::ZERO);
     }
     producer.flush(Duration::from_secs(60)).expect("flush");
@@ -131,16 +122,7 @@ fn alo_hop(config: &KafkaConfig, stop: &AtomicBool, assigned: &AtomicBool, n: Op
             agent.handle(&event, &mut out).expect("handle");
             for output in &outputs {
                 let bytes = codec_out.encode(output).expect("encode");
-                let mut record = BaseRecord::to(&out_topic).key(output.key()).payload(bytes.as_slice());
-                loop {
-                    match producer.send(record) {
-                        Ok(()) => break,
-                        Err((_, r)) => {
-                            record = r;
-                            producer.poll(Duration::from_millis(1));
-                        }
-                    }
-                }
+                send_waiting(&producer, BaseRecord::to(&out_topic).key(output.key()).payload(bytes.as_slice()));
                 produced += 1;
             }
             offsets.insert((message.topic().to_owned(), message.partition()), message.offset() + 1);

@@ -33,8 +33,7 @@ fn agent_process() {
     result.expect("the agent stopped with an error");
 }
 
-/// An agent process of one stage, running `binary` (a copy of this test binary, taken at the
-/// start so that a rebuild during the test cannot pull it away).
+/// An agent process of one stage, running `binary` (see [`scratch`]).
 fn spawn_stage(binary: &std::path::Path, stage: &str, namespace: &str, log: &std::path::Path) -> Child {
     let log = File::options().create(true).append(true).open(log).expect("log file");
     Command::new(binary)
@@ -47,6 +46,16 @@ fn spawn_stage(binary: &std::path::Path, stage: &str, namespace: &str, log: &std
         .stderr(log)
         .spawn()
         .expect("spawn an agent process")
+}
+
+/// A scratch directory for a test's agent processes: their logs, and a copy of this test
+/// binary for them to run (taken now, so that a rebuild during the test cannot pull it away).
+fn scratch(namespace: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let logs = std::env::temp_dir().join(format!("{namespace}log"));
+    std::fs::create_dir_all(&logs).expect("log dir");
+    let binary = logs.join("agent-process");
+    std::fs::copy(std::env::current_exe().expect("this test binary"), &binary).expect("copy this test binary");
+    (logs, binary)
 }
 
 /// A small deterministic generator, so a failing run can be repeated.
@@ -63,10 +72,7 @@ impl Rng {
 #[test]
 fn sigkilled_agent_processes_lose_and_duplicate_nothing() {
     let namespace = namespace("crash");
-    let logs = std::env::temp_dir().join(format!("{}log", namespace));
-    std::fs::create_dir_all(&logs).expect("log dir");
-    let binary = logs.join("agent-process");
-    std::fs::copy(std::env::current_exe().expect("this test binary"), &binary).expect("copy this test binary");
+    let (logs, binary) = scratch(&namespace);
     let ticks: Vec<_> = (0..50_000).map(tick).collect();
     let expected = expected(&ticks);
     let stages = ["sequencer", "ledger"];
@@ -102,10 +108,7 @@ fn sigkilled_agent_processes_lose_and_duplicate_nothing() {
 #[test]
 fn sigterm_finishes_the_transaction_leaves_the_group_and_exits_cleanly() {
     let namespace = namespace("sigterm");
-    let logs = std::env::temp_dir().join(format!("{}log", namespace));
-    std::fs::create_dir_all(&logs).expect("log dir");
-    let binary = logs.join("agent-process");
-    std::fs::copy(std::env::current_exe().expect("this test binary"), &binary).expect("copy this test binary");
+    let (logs, binary) = scratch(&namespace);
     let ticks: Vec<_> = (0..5_000).map(tick).collect();
     let expected = expected(&ticks);
 

@@ -4,13 +4,10 @@
 //! duplicate, decoded equal to what was sent, in per-key order.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use maxx_events::{Codec, EventId, EventTime, FixedPoint, Producer, Tick};
-use maxx_testkit::{client_config, create_topic, unique_name};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
+use maxx_testkit::{client_config, create_topic, send_waiting, unique_name};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer as _, ThreadedProducer};
 use rdkafka::util::Timeout;
 
@@ -40,52 +37,19 @@ fn tick(batch: u8, n: i64) -> Tick {
 fn send_batch(producer: &ThreadedProducer<DefaultProducerContext>, codec: &Codec<Tick>, topic: &str, ticks: &[Tick]) {
     for t in ticks {
         let payload = codec.encode(t).expect("encode");
-        let mut record = BaseRecord::to(topic).key(t.symbol.as_bytes()).payload(&payload);
-        // Enqueue without waiting per message; a full queue is the only reason to retry here.
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull), r)) => {
-                    record = r;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err((e, _)) => panic!("produce: {e}"),
-            }
-        }
+        send_waiting(producer, BaseRecord::to(topic).key(t.symbol.as_bytes()).payload(&payload));
     }
 }
 
-/// Reads the whole topic with a `read_committed` consumer, up to the end of every partition.
-fn read_committed(topic: &str, codec: &Codec<Tick>) -> Vec<(String, Tick)> {
-    let consumer: BaseConsumer = client_config()
-        .set("group.id", unique_name("maxx-test-reader"))
-        .set("isolation.level", "read_committed")
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .create()
-        .expect("consumer");
-    consumer.subscribe(&[topic]).expect("subscribe");
-    let mut seen = Vec::new();
-    let mut at_end = HashSet::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while at_end.len() < PARTITIONS as usize {
-        assert!(Instant::now() < deadline, "did not reach the end of {topic} within 60 s (at end: {at_end:?})");
-        match consumer.poll(Duration::from_millis(200)) {
-            None => {}
-            Some(Err(KafkaError::PartitionEOF(partition))) => {
-                at_end.insert(partition);
-            }
-            Some(Err(e)) => panic!("consume: {e}"),
-            Some(Ok(message)) => {
-                at_end.remove(&message.partition());
-                let key = String::from_utf8(message.key().expect("key").to_vec()).expect("utf-8 key");
-                let tick = codec.decode(message.payload().expect("payload")).expect("committed events decode");
-                seen.push((key, tick));
-            }
-        }
-    }
-    seen
+/// Reads the whole topic back with a `read_committed` consumer: (key, tick) in read order.
+fn read_committed(topic: &str, codec: &Codec<Tick>, expected: usize) -> Vec<(String, Tick)> {
+    maxx_testkit::read_committed(topic, expected, Duration::from_secs(60))
+        .into_iter()
+        .map(|record| {
+            let key = String::from_utf8(record.key.expect("key")).expect("utf-8 key");
+            (key, codec.decode(&record.value.expect("value")).expect("committed events decode"))
+        })
+        .collect()
 }
 
 #[test]
@@ -118,7 +82,7 @@ fn read_committed_consumer_sees_exactly_the_committed_events_in_per_key_order() 
     send_batch(&producer, &codec, &topic, &committed_after_abort);
     producer.commit_transaction(Timeout::Never).expect("commit batch after the abort");
 
-    let seen = read_committed(&topic, &codec);
+    let seen = read_committed(&topic, &codec, committed_first.len() + committed_after_abort.len());
 
     let expected: Vec<&Tick> = committed_first.iter().chain(&committed_after_abort).collect();
     assert_eq!(seen.len(), expected.len(), "committed events seen (aborted ones must not be)");

@@ -9,6 +9,12 @@
 //! A test binary that must restart its broker takes a [`DedicatedBroker`] instead: a broker
 //! of its own on a free port, stopped (and its data removed) when the handle drops.
 
+mod read;
+mod send;
+
+pub use read::{read_committed, Record};
+pub use send::{send_waiting, Enqueue};
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;

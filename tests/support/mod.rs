@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use maxx_agents::{Agent, Emitter, Invalid};
 use maxx_events::{
@@ -17,10 +17,7 @@ use maxx_registry::api;
 use maxx_registry::client::HttpRegistry;
 use maxx_registry::store::{KafkaStore, StoreConfig};
 use maxx_runtime::{EmbeddedRuntime, KafkaConfig};
-use maxx_testkit::{client_config, create_topic, unique_name};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
-use rdkafka::message::{Headers, Message};
+use maxx_testkit::{client_config, create_topic, send_waiting, unique_name, Record};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer as _, ThreadedProducer};
 use rdkafka::util::Timeout;
 use serde::{Deserialize, Serialize};
@@ -243,77 +240,19 @@ pub fn produce_with_headers(namespace: &str, topic: &str, records: &[(Option<&[u
         if let Some(traceparent) = traceparent {
             record = record.headers(rdkafka::message::OwnedHeaders::new().insert(rdkafka::message::Header { key: "traceparent", value: Some(*traceparent) }));
         }
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull), r)) => {
-                    record = r;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err((e, _)) => panic!("produce: {e}"),
-            }
-        }
+        send_waiting(&producer, record);
     }
     producer.commit_transaction(Timeout::Never).expect("commit");
 }
 
-/// A committed message as read back.
-#[derive(Debug, Clone)]
-pub struct Read {
-    pub partition: i32,
-    pub offset: i64,
-    pub key: Option<Vec<u8>>,
-    pub value: Option<Vec<u8>>,
-    pub headers: Vec<(String, Option<Vec<u8>>)>,
-}
-
-/// Reads `topic` of the namespace with a `read_committed` consumer until it holds at least
-/// `expected` messages and then to the end of every partition; panics after `timeout`.
-pub fn read_committed(namespace: &str, topic: &str, expected: usize, timeout: Duration) -> Vec<Read> {
-    let topic = format!("{namespace}{topic}");
-    let consumer: BaseConsumer = client_config()
-        .set("group.id", unique_name("reader"))
-        .set("isolation.level", "read_committed")
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .create()
-        .expect("consumer");
-    consumer.subscribe(&[&topic]).expect("subscribe");
-    let partitions = consumer
-        .fetch_metadata(Some(&topic), Duration::from_secs(10))
-        .expect("metadata")
-        .topics()
-        .first()
-        .map_or(0, |t| t.partitions().len());
-    let deadline = Instant::now() + timeout;
-    let mut read = Vec::new();
-    let mut at_end = HashSet::new();
-    while read.len() < expected || at_end.len() < partitions {
-        assert!(Instant::now() < deadline, "{topic}: {} of {expected} messages after {timeout:?}", read.len());
-        match consumer.poll(Duration::from_millis(200)) {
-            None => {}
-            Some(Err(KafkaError::PartitionEOF(p))) => {
-                at_end.insert(p);
-            }
-            Some(Err(e)) => panic!("consume {topic}: {e}"),
-            Some(Ok(m)) => {
-                at_end.remove(&m.partition());
-                read.push(Read {
-                    partition: m.partition(),
-                    offset: m.offset(),
-                    key: m.key().map(<[u8]>::to_vec),
-                    value: m.payload().map(<[u8]>::to_vec),
-                    headers: m.headers().map(|h| h.iter().map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec))).collect()).unwrap_or_default(),
-                });
-            }
-        }
-    }
-    read
+/// Reads `topic` of the namespace back, committed records only (see
+/// [`maxx_testkit::read_committed`]).
+pub fn read_committed(namespace: &str, topic: &str, expected: usize, timeout: Duration) -> Vec<Record> {
+    maxx_testkit::read_committed(&format!("{namespace}{topic}"), expected, timeout)
 }
 
 /// Decodes messages read from a bus topic.
-pub fn decode(topic: &str, read: &[Read]) -> Vec<BusEvent> {
+pub fn decode(topic: &str, read: &[Record]) -> Vec<BusEvent> {
     let mut codec = BusCodec::new(registry(), &[topic], Registration::LookupOnly).expect("codec");
     read.iter().map(|r| codec.decode(topic, r.value.as_deref().expect("value")).expect("decodes")).collect()
 }
