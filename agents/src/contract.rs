@@ -12,6 +12,8 @@ use maxx_events::{BusEvent, EventId, EventTime, Producer};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::config::AgentConfig;
+
 /// An input the agent refuses: it is filed as a dead letter (kind `INVALID`) with this reason,
 /// and any output emitted while handling it is discarded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +60,10 @@ pub trait Agent: Send + 'static {
     /// [`Invalid`] when the input fails validation: it becomes a dead letter, the state must
     /// be left as it was, and what was emitted for it is dropped.
     fn handle(&mut self, event: &BusEvent, out: &mut Emitter<'_>) -> Result<(), Invalid>;
+
+    /// Takes a new, already validated configuration (hot reload) between two inputs; state
+    /// is kept. The default ignores it (agents without settings).
+    fn reconfigure(&mut self, _config: &AgentConfig) {}
 }
 
 /// The envelope of an output event: its deterministic id, its time, its producer.
@@ -134,6 +140,8 @@ pub trait DynAgent: Send {
     /// # Errors
     /// When the bytes are not a snapshot of this agent's state.
     fn restore_snapshot(&mut self, bytes: &[u8]) -> Result<(), SnapshotError>;
+    /// [`Agent::reconfigure`].
+    fn reconfigure(&mut self, config: &AgentConfig);
 }
 
 /// A snapshot that could not be written or read.
@@ -175,6 +183,9 @@ impl<A: Agent> DynAgent for A {
         let state = serde_json::from_slice(bytes).map_err(|source| SnapshotError { agent: A::NAME, source })?;
         self.restore(state);
         Ok(())
+    }
+    fn reconfigure(&mut self, config: &AgentConfig) {
+        Agent::reconfigure(self, config);
     }
 }
 

@@ -6,6 +6,11 @@
 //! one process on the embedded runtime, and in replay and backtests (`DESIGN.md`, principle
 //! 1). [`contract`] is the one way to write an agent.
 
+pub mod alpha;
+pub mod config;
 pub mod contract;
+pub mod execution;
+pub mod portfolio;
+pub mod risk;
 
 pub use contract::{Agent, DynAgent, Emitter, Envelope, Invalid, SnapshotError};

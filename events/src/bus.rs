@@ -5,7 +5,7 @@
 use crate::event::Event;
 use crate::primitives::{EventId, EventTime, Producer};
 use crate::{
-    AgentState, DeadLetter, Fill, GovernorWeights, Order, OrderAck, Pnl, RiskEvent, RiskState, SentimentScore,
+    AgentState, Command, DeadLetter, Fill, GovernorWeights, Order, OrderAck, Pnl, RiskEvent, RiskState, SentimentScore,
     SessionEvent, Signal, Tick,
 };
 
@@ -103,6 +103,7 @@ bus_event!(
     RiskState,
     RiskEvent,
     GovernorWeights,
+    Command,
     AgentState,
     DeadLetter,
 );

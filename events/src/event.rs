@@ -126,6 +126,7 @@ macro_rules! for_each_event {
         $m!($crate::RiskState);
         $m!($crate::RiskEvent);
         $m!($crate::GovernorWeights);
+        $m!($crate::Command);
         $m!($crate::AgentState);
         $m!($crate::DeadLetter);
     };

@@ -8,6 +8,7 @@
 pub mod bus;
 pub mod bus_codec;
 pub mod codec;
+pub mod control;
 pub mod event;
 pub mod governance;
 pub mod market;
@@ -21,6 +22,7 @@ pub mod trading;
 pub use bus::{BusEvent, BusVariant};
 pub use bus_codec::{BusCodec, BusCodecError, BusDecodeError, Registration};
 pub use codec::{split_frame, Codec, DecodeError, EncodeError};
+pub use control::{Command, CommandKind};
 pub use event::{catalog, Event, EventSchema};
 pub use governance::GovernorWeights;
 pub use market::{SentimentScore, Session, SessionEvent, SessionEventKind, Tick};

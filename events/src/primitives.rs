@@ -193,6 +193,98 @@ impl FixedPoint {
             None => None,
         }
     }
+
+    /// `self + other`, or `None` on overflow.
+    pub const fn checked_add(self, other: Self) -> Option<Self> {
+        match self.0.checked_add(other.0) {
+            Some(raw) => Some(Self(raw)),
+            None => None,
+        }
+    }
+
+    /// `self - other`, or `None` on overflow.
+    pub const fn checked_sub(self, other: Self) -> Option<Self> {
+        match self.0.checked_sub(other.0) {
+            Some(raw) => Some(Self(raw)),
+            None => None,
+        }
+    }
+
+    /// `self × other`, rounded to 8 decimals (ties away from zero), or `None` on overflow.
+    pub fn checked_mul(self, other: Self) -> Option<Self> {
+        Self::from_i128(round_div(i128::from(self.0) * i128::from(other.0), i128::from(Self::SCALE)))
+    }
+
+    /// `self ÷ other`, rounded to 8 decimals (ties away from zero), or `None` on division by
+    /// zero or overflow.
+    pub fn checked_div(self, other: Self) -> Option<Self> {
+        if other.0 == 0 {
+            return None;
+        }
+        Self::from_i128(round_div(i128::from(self.0) * i128::from(Self::SCALE), i128::from(other.0)))
+    }
+
+    /// `self × numerator ÷ denominator` with one rounding at the end (ties away from zero), or
+    /// `None` on division by zero or overflow: the exact way to take a share of an amount.
+    pub fn checked_mul_div(self, numerator: Self, denominator: Self) -> Option<Self> {
+        if denominator.0 == 0 {
+            return None;
+        }
+        let product = i128::from(self.0).checked_mul(i128::from(numerator.0))?;
+        Self::from_i128(round_div(product, i128::from(denominator.0)))
+    }
+
+    /// `-self`, or `None` for the one value without a negation.
+    pub const fn checked_neg(self) -> Option<Self> {
+        match self.0.checked_neg() {
+            Some(raw) => Some(Self(raw)),
+            None => None,
+        }
+    }
+
+    /// The absolute value, saturating at the maximum.
+    pub const fn abs(self) -> Self {
+        Self(self.0.saturating_abs())
+    }
+
+    /// True when below zero.
+    pub const fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+
+    /// True when above zero.
+    pub const fn is_positive(self) -> bool {
+        self.0 > 0
+    }
+
+    /// The nearest `f64`, for display and for indicators that are not money; never for
+    /// amounts that go back on the wire without [`FixedPoint::from_f64`].
+    pub fn to_f64(self) -> f64 {
+        self.0 as f64 / Self::SCALE as f64
+    }
+
+    /// The fixed-point number nearest to `value` (ties away from zero), or `None` when it is
+    /// not finite or out of range.
+    pub fn from_f64(value: f64) -> Option<Self> {
+        let scaled = (value * Self::SCALE as f64).round();
+        // i64::MAX as f64 rounds up to 2^63, which is out of range: compare with `<`.
+        (scaled.is_finite() && scaled >= i64::MIN as f64 && scaled < i64::MAX as f64).then(|| Self(scaled as i64))
+    }
+
+    fn from_i128(raw: i128) -> Option<Self> {
+        i64::try_from(raw).ok().map(Self)
+    }
+}
+
+/// `numerator ÷ denominator` rounded to the nearest integer, ties away from zero.
+fn round_div(numerator: i128, denominator: i128) -> i128 {
+    let quotient = numerator / denominator;
+    let remainder = numerator % denominator;
+    if remainder.unsigned_abs() * 2 >= denominator.unsigned_abs() {
+        quotient + if (numerator < 0) == (denominator < 0) { 1 } else { -1 }
+    } else {
+        quotient
+    }
 }
 
 impl fmt::Display for FixedPoint {
@@ -262,6 +354,31 @@ pub struct Producer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fp(text: &str) -> FixedPoint {
+        text.parse().expect("a number")
+    }
+
+    #[test]
+    fn fixed_point_arithmetic_is_exact_and_rounds_half_away_from_zero() {
+        assert_eq!(fp("0.1").checked_add(fp("0.2")), Some(fp("0.3")));
+        assert_eq!(fp("1.5").checked_sub(fp("2.25")), Some(fp("-0.75")));
+        assert_eq!(fp("62650.2").checked_mul(fp("0.004")), Some(fp("250.6008")));
+        assert_eq!(fp("1").checked_div(fp("3")), Some(fp("0.33333333")));
+        assert_eq!(fp("2").checked_div(fp("3")), Some(fp("0.66666667")));
+        assert_eq!(fp("-2").checked_div(fp("3")), Some(fp("-0.66666667")));
+        assert_eq!(fp("0.00000001").checked_mul(fp("0.5")), Some(fp("0.00000001")), "tie rounds away from zero");
+        assert_eq!(fp("-0.00000001").checked_mul(fp("0.5")), Some(fp("-0.00000001")));
+        assert_eq!(fp("1").checked_div(FixedPoint::ZERO), None);
+        assert_eq!(FixedPoint::from_raw(i64::MAX).checked_add(FixedPoint::from_raw(1)), None);
+        assert_eq!(fp("90000000000").checked_mul(fp("2")), None);
+        assert_eq!(fp("100").checked_mul_div(fp("1"), fp("3")), Some(fp("33.33333333")));
+        assert_eq!(fp("90000000000").checked_mul_div(fp("3"), fp("3")), Some(fp("90000000000")), "no overflow in between");
+        assert_eq!(FixedPoint::from_f64(0.1), Some(fp("0.1")));
+        assert_eq!(FixedPoint::from_f64(f64::NAN), None);
+        assert_eq!(FixedPoint::from_f64(1e300), None);
+        assert_eq!(fp("-3.5").abs(), fp("3.5"));
+    }
 
     #[test]
     fn fixed_point_parses_and_prints_exactly() {

@@ -1,0 +1,277 @@
+//! The schema of `agent_config.yaml` (spec §5): one section per agent, typed, with defaults,
+//! unknown keys rejected (`deny_unknown_fields`) and values range-checked by [`Validate`].
+//!
+//! Each agent takes its own section; the service shell reads the file, applies environment
+//! overrides and hot-reloads it. Reading files and the environment is the shell's business:
+//! this module only says what a valid configuration is.
+
+use maxx_events::FixedPoint;
+use serde::{Deserialize, Serialize};
+
+/// A configuration value that is out of range or malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct ConfigError {
+    /// Dotted path of the offending key, e.g. `risk.daily_drawdown_pct`.
+    pub field: String,
+    /// What is wrong with it and what is allowed, in words.
+    pub problem: String,
+}
+
+impl ConfigError {
+    /// `field` is wrong because of `problem`.
+    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self { field: field.into(), problem: problem.into() }
+    }
+}
+
+/// A section (or the whole file) that can check its own values.
+pub trait Validate {
+    /// Every problem found, each with the dotted path of its key; empty when valid.
+    fn problems(&self) -> Vec<ConfigError>;
+}
+
+/// `value` must lie in `min..=max`; returns the problem otherwise.
+pub fn check_range(field: &str, value: FixedPoint, min: FixedPoint, max: FixedPoint) -> Option<ConfigError> {
+    (value < min || value > max).then(|| ConfigError::new(field, format!("{value} is outside {min}..={max}")))
+}
+
+/// A percentage in `0..=100`.
+pub fn check_percent(field: &str, value: FixedPoint) -> Option<ConfigError> {
+    check_range(field, value, FixedPoint::ZERO, FixedPoint::from_raw(100 * FixedPoint::SCALE))
+}
+
+/// Serde for [`FixedPoint`] config values written as plain decimals (`0.3`, `5`, `"0.3"`)
+/// rather than the raw scaled integer the wire and snapshots use. Use with
+/// `#[serde(with = "crate::config::decimal")]`.
+pub mod decimal {
+    use maxx_events::FixedPoint;
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    /// Writes the value as a number (its nearest `f64`, which prints as the decimal).
+    pub fn serialize<S: Serializer>(value: &FixedPoint, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(value.to_f64())
+    }
+
+    /// Reads a number or a decimal string, rounded to 8 decimals.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<FixedPoint, D::Error> {
+        struct Decimal;
+        impl Visitor<'_> for Decimal {
+            type Value = FixedPoint;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a decimal number")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<FixedPoint, E> {
+                FixedPoint::from_int(v).ok_or_else(|| E::custom(format!("{v} is out of range")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<FixedPoint, E> {
+                i64::try_from(v).ok().and_then(FixedPoint::from_int).ok_or_else(|| E::custom(format!("{v} is out of range")))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<FixedPoint, E> {
+                FixedPoint::from_f64(v).ok_or_else(|| E::custom(format!("{v} is not a finite number in range")))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FixedPoint, E> {
+                v.trim().parse().map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Decimal)
+    }
+}
+
+/// The whole `agent_config.yaml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentConfig {
+    /// MarketData.
+    pub market_data: MarketDataConfig,
+    /// Alpha.
+    pub alpha: crate::alpha::AlphaConfig,
+    /// RiskSentinel.
+    pub risk: crate::risk::RiskConfig,
+    /// Execution.
+    pub exec: crate::execution::ExecConfig,
+    /// Portfolio.
+    pub portfolio: crate::portfolio::PortfolioConfig,
+    /// Sentiment.
+    pub sentiment: SentimentConfig,
+    /// MetaGovernor.
+    pub meta_governor: MetaGovernorConfig,
+}
+
+impl Validate for AgentConfig {
+    fn problems(&self) -> Vec<ConfigError> {
+        let mut problems = self.market_data.problems();
+        problems.extend(self.alpha.problems());
+        problems.extend(self.risk.problems());
+        problems.extend(self.exec.problems());
+        problems.extend(self.portfolio.problems());
+        problems.extend(self.sentiment.problems());
+        problems.extend(self.meta_governor.problems());
+        problems
+    }
+}
+
+/// `market_data:` — exchange feeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MarketDataConfig {
+    /// First reconnect delay after a feed drops, doubled per failed attempt (milliseconds).
+    pub retry_backoff_ms: u64,
+    /// Resubscribe to every stream this often (seconds).
+    pub resubscribe_sec: u64,
+    /// Venues to connect to: binance, coinbase, bybit, oanda.
+    pub feeds: Vec<String>,
+}
+
+impl Default for MarketDataConfig {
+    fn default() -> Self {
+        Self {
+            retry_backoff_ms: 250,
+            resubscribe_sec: 300,
+            feeds: ["binance", "coinbase", "bybit", "oanda"].map(String::from).to_vec(),
+        }
+    }
+}
+
+impl Validate for MarketDataConfig {
+    fn problems(&self) -> Vec<ConfigError> {
+        let mut problems = Vec::new();
+        if !(10..=60_000).contains(&self.retry_backoff_ms) {
+            problems.push(ConfigError::new("market_data.retry_backoff_ms", format!("{} is outside 10..=60000", self.retry_backoff_ms)));
+        }
+        if !(1..=86_400).contains(&self.resubscribe_sec) {
+            problems.push(ConfigError::new("market_data.resubscribe_sec", format!("{} is outside 1..=86400", self.resubscribe_sec)));
+        }
+        for (i, feed) in self.feeds.iter().enumerate() {
+            if !["binance", "coinbase", "bybit", "oanda"].contains(&feed.as_str()) {
+                problems.push(ConfigError::new(format!("market_data.feeds[{i}]"), format!("unknown venue {feed:?} (binance, coinbase, bybit, oanda)")));
+            }
+        }
+        problems
+    }
+}
+
+/// `sentiment:` — news and social scoring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SentimentConfig {
+    /// Where scores are also published for other consumers (a URL, e.g. `risingwave://…`).
+    pub score_feed: Option<String>,
+    /// Sources accepted: newsapi.org, twitter, reddit.
+    pub news_apis: Vec<String>,
+}
+
+impl Default for SentimentConfig {
+    fn default() -> Self {
+        Self { score_feed: None, news_apis: ["newsapi.org", "twitter", "reddit"].map(String::from).to_vec() }
+    }
+}
+
+impl Validate for SentimentConfig {
+    fn problems(&self) -> Vec<ConfigError> {
+        let mut problems = Vec::new();
+        if let Some(url) = &self.score_feed {
+            if !looks_like_url(url) {
+                problems.push(ConfigError::new("sentiment.score_feed", format!("{url:?} is not a URL (scheme://rest)")));
+            }
+        }
+        for (i, api) in self.news_apis.iter().enumerate() {
+            if !["newsapi.org", "twitter", "reddit"].contains(&api.as_str()) {
+                problems.push(ConfigError::new(format!("sentiment.news_apis[{i}]"), format!("unknown source {api:?} (newsapi.org, twitter, reddit)")));
+            }
+        }
+        problems
+    }
+}
+
+/// `meta_governor:` — reweighting of the alpha blend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetaGovernorConfig {
+    /// Learn and publish new weights; off keeps the configured blend.
+    pub enable_rl: bool,
+    /// When the learning rule is re-fitted (cron, five fields, UTC).
+    pub retrain_cron: String,
+}
+
+impl Default for MetaGovernorConfig {
+    fn default() -> Self {
+        Self { enable_rl: true, retrain_cron: "5 1 * * *".into() }
+    }
+}
+
+impl Validate for MetaGovernorConfig {
+    fn problems(&self) -> Vec<ConfigError> {
+        check_cron("meta_governor.retrain_cron", &self.retrain_cron).into_iter().collect()
+    }
+}
+
+/// A cron expression of five fields (minute hour day-of-month month day-of-week), each `*`, a
+/// number in range, a range `a-b`, a list `a,b` or a step `*/n`.
+pub fn check_cron(field: &str, expression: &str) -> Option<ConfigError> {
+    const RANGES: [(u32, u32, &str); 5] = [(0, 59, "minute"), (0, 23, "hour"), (1, 31, "day of month"), (1, 12, "month"), (0, 7, "day of week")];
+    let parts: Vec<&str> = expression.split_whitespace().collect();
+    if parts.len() != 5 {
+        return Some(ConfigError::new(field, format!("{expression:?} has {} fields; cron needs 5 (minute hour day month weekday)", parts.len())));
+    }
+    for (part, (min, max, name)) in parts.iter().zip(RANGES) {
+        let ok = part.split(',').all(|item| {
+            let (base, step) = match item.split_once('/') {
+                Some((base, step)) => (base, Some(step)),
+                None => (item, None),
+            };
+            let step_ok = step.is_none_or(|s| s.parse::<u32>().is_ok_and(|n| n > 0 && n <= max));
+            let in_range = |text: &str| text.parse::<u32>().is_ok_and(|n| (min..=max).contains(&n));
+            let base_ok = base == "*"
+                || match base.split_once('-') {
+                    Some((from, to)) => in_range(from) && in_range(to) && from.parse::<u32>().ok() <= to.parse::<u32>().ok(),
+                    None => in_range(base),
+                };
+            step_ok && base_ok
+        });
+        if !ok {
+            return Some(ConfigError::new(field, format!("{expression:?}: {part:?} is not a valid {name} ({min}-{max}, *, a-b, a,b or */n)")));
+        }
+    }
+    None
+}
+
+/// `scheme://rest` with a non-empty scheme of letters, digits, `+`, `-` or `.`.
+pub fn looks_like_url(text: &str) -> bool {
+    text.split_once("://").is_some_and(|(scheme, rest)| {
+        !scheme.is_empty() && !rest.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cron_expressions_are_range_checked() {
+        for good in ["10 0 * * *", "5 1 * * *", "*/15 9-17 * * 1-5", "0 0 1,15 * 0"] {
+            assert_eq!(check_cron("f", good), None, "{good}");
+        }
+        for bad in ["10 0 * *", "60 0 * * *", "0 24 * * *", "0 0 0 * *", "*/0 * * * *", "a b c d e", "5-1 * * * *"] {
+            assert!(check_cron("f", bad).is_some(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn urls_need_a_scheme() {
+        assert!(looks_like_url("risingwave://sentiment_30m"));
+        assert!(looks_like_url("http://127.0.0.1:4317"));
+        assert!(!looks_like_url("sentiment_30m"));
+        assert!(!looks_like_url("://x"));
+    }
+
+    #[test]
+    fn percentages_outside_0_to_100_are_refused() {
+        let p = |s: &str| s.parse::<FixedPoint>().expect("number");
+        assert_eq!(check_percent("risk.x", p("100")), None);
+        assert_eq!(check_percent("risk.x", p("0")), None);
+        assert!(check_percent("risk.x", p("100.00000001")).is_some());
+        assert!(check_percent("risk.x", p("-0.1")).is_some());
+    }
+}
