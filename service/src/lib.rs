@@ -1,0 +1,5 @@
+//! The service shell every agent process has around its pure logic (spec §3, §5, §6): the
+//! HTTP control plane, the configuration file with hot reload, structured logs, Prometheus
+//! metrics and OpenTelemetry traces. Built once, used by all eight agents.
+
+pub mod telemetry;
