@@ -4,6 +4,7 @@
 
 mod registry;
 mod schemas;
+mod topology;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,8 @@ enum Command {
     Registry(registry::Args),
     /// Schema governance: `maxx schemas check|register|list`.
     Schemas(schemas::Args),
+    /// Topics from `topology/`: `maxx topology apply|check|graph`.
+    Topology(topology::Args),
 }
 
 /// Runs the parsed command line.
@@ -47,6 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => Ok(ExitCode::SUCCESS),
         Some(Command::Registry(args)) => registry::run(args),
         Some(Command::Schemas(args)) => schemas::run(args),
+        Some(Command::Topology(args)) => topology::run(args),
     }
 }
 
