@@ -24,7 +24,8 @@ use maxx_agents::{DynAgent, Emitter};
 use maxx_events::{BusCodec, BusDecodeError, BusEvent, DeadLetterKind, Lifecycle, Producer, Registration, SchemaRegistry};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Header, Message, OwnedHeaders};
+use opentelemetry::trace::Span as _; // tracing: `span_context()` of a handle span
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::producer::{BaseProducer, BaseRecord, DefaultProducerContext, Producer as _};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
@@ -36,7 +37,7 @@ use super::error::{is_fencing, is_fencing_code, RuntimeError};
 use super::lifecycle::{LifecyclePublisher, RestartHistory};
 use super::snapshot::{self, Snapshot};
 use super::stats::Stats;
-use super::trace::{self, TRACEPARENT};
+use super::trace::{self, RuntimeTracer};
 
 /// Longest the loop blocks in `poll`, so shutdown and commit deadlines are noticed.
 const MAX_POLL_WAIT: Duration = Duration::from_millis(100);
@@ -253,6 +254,8 @@ struct Batch {
     /// Outputs per bus topic, counted into the stats once committed.
     outputs: BTreeMap<String, u64>,
     dead_letters: u64,
+    /// Tracing: the transaction's span, ended at commit or abort (see trace.rs).
+    trace: Option<opentelemetry::global::BoxedSpan>,
 }
 
 /// One incarnation of an agent instance: a consumer, a transactional producer, the agent.
@@ -280,6 +283,8 @@ struct Processor<'r> {
     committed_offsets: BTreeMap<(String, i32), i64>,
     batch: Batch,
     scratch: Vec<BusEvent>,
+    /// Tracing: makes the transaction, handle and commit spans (see trace.rs).
+    tracer: RuntimeTracer,
 }
 
 impl<'r> Worker<'r> {
@@ -345,6 +350,7 @@ impl<'r> Worker<'r> {
         consumer.subscribe(&inputs).map_err(|e| RuntimeError::kafka("subscribe to the inputs", e))?;
 
         let topics = agent.outputs().iter().chain(["dead_letters"].iter()).map(|t| (*t, config.topic(t))).collect();
+        let tracer = RuntimeTracer::new(name, &identity.instance);
         lifecycle.transition(Lifecycle::Running, "consuming");
         Ok(Self {
             runtime,
@@ -362,6 +368,7 @@ impl<'r> Worker<'r> {
                 committed_offsets,
                 batch: Batch::default(),
                 scratch: Vec::new(),
+                tracer,
             },
         })
     }
@@ -434,6 +441,9 @@ impl<'r> Worker<'r> {
             })?;
         }
         processor.stats.aborted();
+        if let Some(span) = processor.batch.trace.take() {
+            trace::end_failed(span, &reason); // tracing: the transaction span records the abort
+        }
         processor.agent.restore_snapshot(&processor.committed_state)?;
         processor.batch = Batch::default();
         rewind(&self.consumer)
@@ -495,10 +505,14 @@ impl Processor<'_> {
             self.producer.begin_transaction().map_err(|e| classify(&self.producer, "begin the transaction", e))?;
             self.batch.open = true;
             self.batch.started = Some(Instant::now());
+            self.batch.trace = Some(self.tracer.transaction());
         }
         let topic = self.config.logical(message.topic()).unwrap_or(message.topic()).to_owned();
         self.stats.input(&topic);
-        let trace = trace::traceparent(message.headers().as_ref().map(|h| &**h));
+        // Tracing: a `handle` span per input, child of the input's traceparent; what the input
+        // causes carries this span's context as its traceparent.
+        let parent = trace::remote_parent(message.headers().as_ref().map(|h| &**h));
+        let mut span = self.tracer.handle(&parent, self.batch.trace.as_ref(), &topic, message.partition(), message.offset());
         let decoded = match message.payload() {
             None => Err((DeadLetterKind::Undecodable, "the message has no value (a tombstone on an event topic)".to_owned())),
             Some(bytes) => match self.codec.decode(&topic, bytes) {
@@ -511,42 +525,46 @@ impl Processor<'_> {
         };
         match decoded {
             Ok(event) => {
+                trace::annotate(&mut span, &event);
                 self.scratch.clear();
                 let mut out = Emitter::new(self.agent.name(), &self.identity, event.event_id(), event.event_time(), &mut self.scratch);
                 if let Err(invalid) = self.agent.handle(&event, &mut out) {
-                    self.file_dead_letter(message, &topic, DeadLetterKind::Invalid, invalid.reason)?;
+                    self.file_dead_letter(message, &topic, DeadLetterKind::Invalid, invalid.reason, span)?;
                 } else {
                     let outputs = std::mem::take(&mut self.scratch);
                     for output in &outputs {
-                        self.produce(output, trace.as_deref())?;
+                        self.produce(output, span.span_context())?;
                     }
+                    trace::end_counted(span, trace::ATTR_OUTPUTS, outputs.len() as u64);
                     self.scratch = outputs;
                 }
             }
-            Err((kind, reason)) => self.file_dead_letter(message, &topic, kind, reason)?,
+            Err((kind, reason)) => self.file_dead_letter(message, &topic, kind, reason, span)?,
         }
         self.batch.offsets.insert((message.topic().to_owned(), message.partition()), message.offset() + 1);
         self.batch.inputs += 1;
         Ok(())
     }
 
-    fn file_dead_letter(&mut self, message: &BorrowedMessage<'_>, topic: &str, kind: DeadLetterKind, reason: String) -> Result<(), TxnFailure> {
+    fn file_dead_letter(&mut self, message: &BorrowedMessage<'_>, topic: &str, kind: DeadLetterKind, reason: String, span: opentelemetry::global::BoxedSpan) -> Result<(), TxnFailure> {
         tracing::warn!(topic, partition = message.partition(), offset = message.offset(), ?kind, %reason, "dead letter");
-        let letter = BusEvent::from(dead_letter(message, topic, &self.identity, kind, reason));
-        self.produce(&letter, None)?;
+        let letter = BusEvent::from(dead_letter(message, topic, &self.identity, kind, reason.clone()));
+        self.produce(&letter, span.span_context())?;
+        trace::end_failed(span, &reason);
         self.batch.dead_letters += 1;
         Ok(())
     }
 
-    /// Enqueues one output in the open transaction, with the cause's trace context.
-    fn produce(&mut self, event: &BusEvent, traceparent: Option<&[u8]>) -> Result<(), TxnFailure> {
+    /// Enqueues one output in the open transaction, with the trace context of the span that
+    /// caused it (the input's `handle` span).
+    fn produce(&mut self, event: &BusEvent, trace: &opentelemetry::trace::SpanContext) -> Result<(), TxnFailure> {
         let bytes = self.codec.encode(event).map_err(|e| TxnFailure::Fatal(RuntimeError::Fatal(e.to_string())))?;
         let Some(topic) = self.topics.get(event.topic()) else {
             return Err(TxnFailure::Fatal(RuntimeError::Fatal(format!("{} emitted to {}, which is not among its outputs", self.agent.name(), event.topic()))));
         };
         let mut record = BaseRecord::to(topic).key(event.key()).payload(bytes.as_slice());
-        if let Some(value) = traceparent {
-            record = record.headers(OwnedHeaders::new().insert(Header { key: TRACEPARENT, value: Some(value) }));
+        if let Some(headers) = trace::output_headers(trace) {
+            record = record.headers(headers);
         }
         send(&self.producer, record)?;
         *self.batch.outputs.entry(event.topic().to_owned()).or_default() += 1;
@@ -556,6 +574,7 @@ impl Processor<'_> {
     /// Snapshot, offsets, commit.
     fn commit(&mut self, consumer: &BaseConsumer<RuntimeContext>) -> Result<(), TxnFailure> {
         let began = Instant::now();
+        let commit_span = self.tracer.commit(self.batch.trace.as_ref()); // tracing; ended below or dropped on failure
         let state = self.agent.snapshot().map_err(RuntimeError::from)?;
         let mut offsets = self.committed_offsets.clone();
         let mut partitions = TopicPartitionList::new();
@@ -591,6 +610,10 @@ impl Processor<'_> {
         }
         self.committed_state = state;
         self.committed_offsets = offsets;
+        trace::end_counted(commit_span, trace::ATTR_OUTPUTS, self.batch.outputs.values().sum::<u64>() + self.batch.dead_letters);
+        if let Some(span) = self.batch.trace.take() {
+            trace::end_counted(span, trace::ATTR_INPUTS, self.batch.inputs as u64);
+        }
         self.batch = Batch::default();
         Ok(())
     }
