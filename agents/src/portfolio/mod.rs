@@ -1,6 +1,166 @@
-//! Portfolio: positions, average prices, realized and unrealized PnL, fees, equity and the
-//! lockbox; publishes pnl.
+//! Portfolio: positions, average prices, realized and unrealized PnL marked to the latest
+//! tick, fees, equity and the lockbox; publishes pnl.
+//!
+//! Singleton. Inputs: fills (booked), ticks (marks), session events (a CLOSE sweeps the
+//! lockbox) and commands (`SWEEP` targeted at `portfolio`). A pnl is published on every
+//! change a fill, a sweep or a mark of a held symbol causes, and otherwise whenever the
+//! event-time cadence `pnl_interval_ms` is due (checked on every input: the agent has no
+//! clock, so "every second" means "on the first input at or after the next whole interval").
 
 mod config;
+mod holding;
+mod state;
+pub mod views;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
+mod tests;
+
+use maxx_events::{BusEvent, Command, CommandKind, Fill, FixedPoint, Pnl, SessionEventKind, Tick};
 
 pub use config::PortfolioConfig;
+pub use holding::{apply_fill, FillEffect, Holding, Overflow};
+pub use state::{PortfolioState, Valuation};
+
+use crate::config::AgentConfig;
+use crate::contract::{Agent, Emitter, Invalid};
+
+/// The Portfolio agent.
+#[derive(Debug, Clone)]
+pub struct Portfolio {
+    config: PortfolioConfig,
+    state: PortfolioState,
+}
+
+impl Portfolio {
+    /// A portfolio starting with `config.starting_cash` and nothing else.
+    pub fn new(config: PortfolioConfig) -> Self {
+        let state = PortfolioState::new(config.starting_cash);
+        Self { config, state }
+    }
+
+    /// Books one input on `state`; true when it changed what pnl reports.
+    fn apply(&self, state: &mut PortfolioState, event: &BusEvent) -> Result<bool, Invalid> {
+        match event {
+            BusEvent::Fill(fill) => {
+                validate_fill(fill)?;
+                state.apply_fill(fill).map_err(|e| Invalid::new(format!("fill {}: {e}", fill.fill_id)))?;
+                Ok(true)
+            }
+            BusEvent::Tick(tick) => {
+                let mark = tick_mark(tick)?;
+                Ok(state.mark(&tick.symbol, mark))
+            }
+            BusEvent::SessionEvent(session) if session.event == SessionEventKind::Close => self.sweep(state),
+            BusEvent::Command(command) if command.target == <Self as Agent>::NAME => {
+                validate_command(command)?;
+                self.sweep(state)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn sweep(&self, state: &mut PortfolioState) -> Result<bool, Invalid> {
+        let moved = state.sweep(self.config.lockbox_pct).map_err(|e| Invalid::new(format!("sweep: {e}")))?;
+        Ok(moved.is_positive())
+    }
+
+    /// The first multiple of the cadence strictly after `now_us`.
+    fn next_due(&self, now_us: i64) -> Option<i64> {
+        let interval = i64::try_from(self.config.pnl_interval_ms).ok()?.checked_mul(1000)?;
+        now_us.div_euclid(interval).checked_add(1)?.checked_mul(interval)
+    }
+}
+
+impl Agent for Portfolio {
+    type State = PortfolioState;
+    const NAME: &'static str = "portfolio";
+    const INPUTS: &'static [&'static str] = &["fills", "ticks", "session_events", "commands"];
+    const OUTPUTS: &'static [&'static str] = &["pnl"];
+
+    fn state(&self) -> &PortfolioState {
+        &self.state
+    }
+
+    fn restore(&mut self, state: PortfolioState) {
+        self.state = state;
+    }
+
+    fn handle(&mut self, event: &BusEvent, out: &mut Emitter<'_>) -> Result<(), Invalid> {
+        // Work on a copy: an input refused half-way leaves the state as it was.
+        let mut next = self.state.clone();
+        let changed = self.apply(&mut next, event)?;
+        let now = out.now().as_micros();
+        let due = next.next_pnl_due_us.is_none_or(|due| now >= due);
+        if changed || due {
+            let valuation = next.valuation().map_err(|e| Invalid::new(format!("valuation: {e}")))?;
+            next.next_pnl_due_us = self.next_due(now);
+            let envelope = out.envelope();
+            out.emit(Pnl {
+                event_id: envelope.event_id,
+                event_time: envelope.event_time,
+                producer: envelope.producer,
+                equity: valuation.equity,
+                cash: next.cash,
+                realized: next.realized,
+                unrealized: valuation.unrealized,
+                fees: next.fees,
+                lockbox: next.lockbox,
+                positions: valuation.positions,
+            });
+        }
+        self.state = next;
+        Ok(())
+    }
+
+    fn reconfigure(&mut self, config: &AgentConfig) {
+        self.config = config.portfolio.clone();
+    }
+}
+
+/// The price a tick marks its symbol at: the mid `(bid + ask) ÷ 2` (rounded half away from
+/// zero) when both sides are present, else the tick's price.
+///
+/// # Errors
+/// [`Invalid`] for an empty symbol or a price, bid or ask that is not above zero.
+pub fn tick_mark(tick: &Tick) -> Result<FixedPoint, Invalid> {
+    if tick.symbol.is_empty() {
+        return Err(Invalid::new("tick without a symbol"));
+    }
+    for (name, value) in [("price", Some(tick.price)), ("bid", tick.bid), ("ask", tick.ask)] {
+        if let Some(value) = value.filter(|v| !v.is_positive()) {
+            return Err(Invalid::new(format!("tick {}: {name} {value} is not above 0", tick.symbol)));
+        }
+    }
+    match (tick.bid, tick.ask) {
+        (Some(bid), Some(ask)) => bid
+            .checked_add(ask)
+            .and_then(|sum| sum.checked_div(FixedPoint::from_raw(2 * FixedPoint::SCALE)))
+            .ok_or_else(|| Invalid::new(format!("tick {}: mid of {bid} and {ask} overflows", tick.symbol))),
+        _ => Ok(tick.price),
+    }
+}
+
+/// Refuses fills that cannot be booked: empty ids or symbol, quantity or price not above 0.
+fn validate_fill(fill: &Fill) -> Result<(), Invalid> {
+    let refuse = |what: String| Err(Invalid::new(format!("fill {:?}: {what}", fill.fill_id)));
+    if fill.fill_id.is_empty() || fill.order_id.is_empty() || fill.symbol.is_empty() {
+        return refuse("fill_id, order_id and symbol must not be empty".into());
+    }
+    if !fill.qty.is_positive() {
+        return refuse(format!("qty {} is not above 0", fill.qty));
+    }
+    if !fill.price.is_positive() {
+        return refuse(format!("price {} is not above 0", fill.price));
+    }
+    Ok(())
+}
+
+/// The Portfolio accepts one command: `SWEEP`.
+fn validate_command(command: &Command) -> Result<(), Invalid> {
+    match command.kind {
+        CommandKind::Sweep => Ok(()),
+        other => Err(Invalid::new(format!("portfolio does not take {other:?} commands (only SWEEP)"))),
+    }
+}
