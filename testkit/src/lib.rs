@@ -9,6 +9,7 @@
 //! A test binary that must restart its broker takes a [`DedicatedBroker`] instead: a broker
 //! of its own on a free port, stopped (and its data removed) when the handle drops.
 
+pub mod otlp;
 mod read;
 mod send;
 
