@@ -97,6 +97,8 @@ pub struct AgentConfig {
     pub sentiment: SentimentConfig,
     /// MetaGovernor.
     pub meta_governor: MetaGovernorConfig,
+    /// The service shell around every agent: health bounds, logs, traces.
+    pub service: ServiceConfig,
 }
 
 impl Validate for AgentConfig {
@@ -108,6 +110,7 @@ impl Validate for AgentConfig {
         problems.extend(self.portfolio.problems());
         problems.extend(self.sentiment.problems());
         problems.extend(self.meta_governor.problems());
+        problems.extend(self.service.problems());
         problems
     }
 }
@@ -207,6 +210,62 @@ impl Validate for MetaGovernorConfig {
     }
 }
 
+/// `service:` — the shell every agent process has: when `/healthz` turns unhealthy, how it
+/// logs, where it sends traces. Environment variables (`MAXX_LOG`, `MAXX_LOG_FORMAT`,
+/// `OTEL_EXPORTER_OTLP_ENDPOINT`) take precedence over the log and trace settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Consumer lag (events, summed over the assigned partitions) above which the agent is
+    /// unhealthy.
+    pub max_lag: u64,
+    /// Transaction commit latency (milliseconds, the last commit) above which the agent is
+    /// unhealthy.
+    pub max_commit_latency_ms: u64,
+    /// Log filter: a level (`trace`, `debug`, `info`, `warn`, `error`, `off`) or
+    /// `tracing` directives such as `info,maxx_runtime=debug`.
+    pub log_level: String,
+    /// Log format: `auto` (human on a terminal, JSON lines otherwise), `json` or `human`.
+    pub log_format: String,
+    /// OTLP/gRPC endpoint for traces, e.g. `http://otel-collector:4317`; none: no export.
+    pub otel_endpoint: Option<String>,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self { max_lag: 10_000, max_commit_latency_ms: 5_000, log_level: "info".into(), log_format: "auto".into(), otel_endpoint: None }
+    }
+}
+
+impl Validate for ServiceConfig {
+    fn problems(&self) -> Vec<ConfigError> {
+        let mut problems = Vec::new();
+        if self.max_lag == 0 {
+            problems.push(ConfigError::new("service.max_lag", "0 would make every instance unhealthy; use 1 or more"));
+        }
+        if !(1..=600_000).contains(&self.max_commit_latency_ms) {
+            problems.push(ConfigError::new("service.max_commit_latency_ms", format!("{} is outside 1..=600000", self.max_commit_latency_ms)));
+        }
+        const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+        let directive_ok = |d: &str| {
+            let level = d.rsplit_once('=').map_or(d, |(target, level)| if target.is_empty() { "" } else { level });
+            LEVELS.contains(&level.trim().to_ascii_lowercase().as_str())
+        };
+        if self.log_level.trim().is_empty() || !self.log_level.split(',').all(directive_ok) {
+            problems.push(ConfigError::new("service.log_level", format!("{:?} is not a level ({}) or target=level list", self.log_level, LEVELS.join(", "))));
+        }
+        if !["auto", "json", "human"].contains(&self.log_format.as_str()) {
+            problems.push(ConfigError::new("service.log_format", format!("{:?} is not auto, json or human", self.log_format)));
+        }
+        if let Some(url) = &self.otel_endpoint {
+            if !looks_like_url(url) {
+                problems.push(ConfigError::new("service.otel_endpoint", format!("{url:?} is not a URL (e.g. http://collector:4317)")));
+            }
+        }
+        problems
+    }
+}
+
 /// A cron expression of five fields (minute hour day-of-month month day-of-week), each `*`, a
 /// number in range, a range `a-b`, a list `a,b` or a step `*/n`.
 pub fn check_cron(field: &str, expression: &str) -> Option<ConfigError> {
@@ -256,6 +315,22 @@ mod tests {
         for bad in ["10 0 * *", "60 0 * * *", "0 24 * * *", "0 0 0 * *", "*/0 * * * *", "a b c d e", "5-1 * * * *"] {
             assert!(check_cron("f", bad).is_some(), "{bad} should be refused");
         }
+    }
+
+    #[test]
+    fn service_settings_are_checked() {
+        assert!(ServiceConfig::default().problems().is_empty());
+        let bad = ServiceConfig {
+            max_lag: 0,
+            max_commit_latency_ms: 0,
+            log_level: "loud".into(),
+            log_format: "xml".into(),
+            otel_endpoint: Some("collector".into()),
+        };
+        let fields: Vec<String> = bad.problems().into_iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["service.max_lag", "service.max_commit_latency_ms", "service.log_level", "service.log_format", "service.otel_endpoint"]);
+        let directives = ServiceConfig { log_level: "info,maxx_runtime=debug".into(), ..ServiceConfig::default() };
+        assert!(directives.problems().is_empty());
     }
 
     #[test]

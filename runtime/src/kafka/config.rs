@@ -1,7 +1,11 @@
 //! What the Kafka runtime needs to know besides the agent: where the broker is, which
-//! instance this is, and how big and how old a transaction may grow.
+//! instance this is, and how big and how old a transaction may grow — and the cell through
+//! which a new agent configuration reaches a running instance (hot reload).
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use maxx_agents::config::AgentConfig;
 
 /// Configuration of one agent instance on a broker.
 #[derive(Debug, Clone)]
@@ -32,6 +36,9 @@ pub struct KafkaConfig {
     /// Off (default): SIGTERM leaves the group at once; a zombie stops at its next
     /// transaction, since the newer instance's `init_transactions` fenced its producer.
     pub static_membership: bool,
+    /// How often the consumer reports statistics, from which lag and broker reachability
+    /// are taken ([`crate::kafka::Stats::lag`]).
+    pub statistics_interval: Duration,
     /// Extra librdkafka settings for both clients, applied last.
     pub overrides: Vec<(String, String)>,
 }
@@ -51,6 +58,7 @@ impl KafkaConfig {
             transaction_timeout: Duration::from_secs(30),
             session_timeout: Duration::from_secs(10),
             static_membership: false,
+            statistics_interval: Duration::from_secs(1),
             overrides: Vec::new(),
         }
     }
@@ -86,9 +94,45 @@ impl KafkaConfig {
     }
 }
 
+/// A new agent configuration waiting to be applied: the shell puts one, the runtime takes it
+/// between two transactions and hands it to `DynAgent::reconfigure` — never inside one, so
+/// every transaction's outputs come from one configuration, and no input is skipped.
+///
+/// Only the latest one counts: a configuration put before the previous was taken replaces it.
+#[derive(Debug, Default)]
+pub struct PendingConfig {
+    next: Mutex<Option<(u64, Arc<AgentConfig>)>>,
+}
+
+impl PendingConfig {
+    /// Asks the runtime to apply `config`, numbered `generation` (increasing; the runtime
+    /// reports the last applied one in `Stats::config_generation`).
+    pub fn put(&self, generation: u64, config: Arc<AgentConfig>) {
+        *self.next.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((generation, config));
+    }
+
+    /// The configuration to apply, if one is waiting.
+    pub fn take(&self) -> Option<(u64, Arc<AgentConfig>)> {
+        self.next.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_latest_pending_config_is_applied_once() {
+        let pending = PendingConfig::default();
+        assert!(pending.take().is_none());
+        let mut second = AgentConfig::default();
+        second.meta_governor.enable_rl = false;
+        pending.put(1, Arc::new(AgentConfig::default()));
+        pending.put(2, Arc::new(second.clone()));
+        let (generation, config) = pending.take().expect("one waits");
+        assert_eq!((generation, &*config), (2, &second));
+        assert!(pending.take().is_none(), "taken once");
+    }
 
     #[test]
     fn names_derive_from_namespace_agent_and_instance() {

@@ -31,7 +31,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
-use super::config::KafkaConfig;
+use super::config::{KafkaConfig, PendingConfig};
 use super::dead_letter::dead_letter;
 use super::error::{is_fencing, is_fencing_code, RuntimeError};
 use super::lifecycle::{LifecyclePublisher, RestartHistory};
@@ -49,6 +49,7 @@ pub struct KafkaRuntime {
     registration: Registration,
     stats: Arc<Stats>,
     shutdown: Arc<AtomicBool>,
+    pending_config: Arc<PendingConfig>,
 }
 
 impl std::fmt::Debug for KafkaRuntime {
@@ -60,7 +61,7 @@ impl std::fmt::Debug for KafkaRuntime {
 impl KafkaRuntime {
     /// A runtime with schema ids from `registry`, looked up only (production default).
     pub fn new(config: KafkaConfig, registry: Arc<dyn SchemaRegistry>) -> Self {
-        Self { config, registry, registration: Registration::LookupOnly, stats: Arc::default(), shutdown: Arc::default() }
+        Self { config, registry, registration: Registration::LookupOnly, stats: Arc::default(), shutdown: Arc::default(), pending_config: Arc::default() }
     }
 
     /// Registers missing schemas instead of refusing to start (development and tests).
@@ -72,6 +73,12 @@ impl KafkaRuntime {
     /// The counters of this runtime, for health and metrics.
     pub fn stats(&self) -> Arc<Stats> {
         Arc::clone(&self.stats)
+    }
+
+    /// Put a new agent configuration in it to have the running agent reconfigured between two
+    /// transactions (hot reload); `Stats::config_generation` tells when it was applied.
+    pub fn pending_config(&self) -> Arc<PendingConfig> {
+        Arc::clone(&self.pending_config)
     }
 
     /// Set it to stop: the open transaction is committed (or aborted), the group left.
@@ -174,7 +181,11 @@ struct RuntimeContext {
     stats: Arc<Stats>,
 }
 
-impl ClientContext for RuntimeContext {}
+impl ClientContext for RuntimeContext {
+    fn stats(&self, statistics: rdkafka::statistics::Statistics) {
+        self.stats.consumer_statistics(&statistics);
+    }
+}
 
 impl ConsumerContext for RuntimeContext {
     fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -329,6 +340,7 @@ impl<'r> Worker<'r> {
             None => BTreeMap::new(),
         };
         let committed_state = agent.snapshot()?;
+        runtime.stats.set_committed_state(&committed_state);
 
         let mut consumer_config = runtime.client();
         consumer_config
@@ -338,7 +350,8 @@ impl<'r> Worker<'r> {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("partition.assignment.strategy", "cooperative-sticky")
-            .set("session.timeout.ms", config.session_timeout.as_millis().to_string());
+            .set("session.timeout.ms", config.session_timeout.as_millis().to_string())
+            .set("statistics.interval.ms", config.statistics_interval.as_millis().to_string());
         if config.static_membership {
             consumer_config.set("group.instance.id", config.transactional_id(name));
         }
@@ -387,6 +400,14 @@ impl<'r> Worker<'r> {
         loop {
             if self.runtime.shutdown.load(Ordering::SeqCst) {
                 return self.finish();
+            }
+            if !self.processor.batch.open {
+                // Between transactions: the only place a new configuration takes effect.
+                if let Some((generation, agent_config)) = self.runtime.pending_config.take() {
+                    self.processor.agent.reconfigure(&agent_config);
+                    self.processor.stats.set_config_generation(generation);
+                    tracing::info!(generation, "agent reconfigured");
+                }
             }
             // Group commit: while a transaction is open, only look for input already here;
             // once none is, commit. Under a backlog batches grow up to `batch_size`; at a
@@ -605,6 +626,9 @@ impl Processor<'_> {
         tracing::debug!(inputs = self.batch.inputs, outputs = ?self.batch.outputs, took = ?began.elapsed(), "committed");
         self.stats.committed(began.elapsed());
         self.stats.outputs(&self.batch.outputs);
+        if state != self.committed_state {
+            self.stats.set_committed_state(&state);
+        }
         for _ in 0..self.batch.dead_letters {
             self.stats.dead_letter();
         }
