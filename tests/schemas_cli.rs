@@ -65,7 +65,8 @@ fn check_passes_on_the_tree() {
     let dir = tree();
     let (ok, out) = maxx(&["schemas", "check", "--offline", "--dir", dir.to_str().expect("utf-8")], None);
     assert!(ok, "{out}");
-    assert!(out.starts_with("ok: 13 schema versions of 13 subjects"), "{out}");
+    let topics = maxx_events::catalog().len();
+    assert!(out.starts_with(&format!("ok: {topics} schema versions of {topics} subjects")), "{out}");
 }
 
 #[test]
@@ -98,11 +99,12 @@ fn register_is_idempotent_and_list_and_live_check_agree_with_it() {
     let dir = dir.to_str().expect("utf-8");
     let (ok, out) = maxx(&["schemas", "register", "--dir", dir], Some(&registry));
     assert!(ok, "{out}");
-    assert_eq!(out.lines().filter(|l| l.starts_with("registered")).count(), 13, "{out}");
-    assert_eq!(out.lines().filter(|l| l.starts_with("level")).count(), 13, "{out}");
+    let topics = maxx_events::catalog().len();
+    assert_eq!(out.lines().filter(|l| l.starts_with("registered")).count(), topics, "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("level")).count(), topics, "{out}");
     let (ok, again) = maxx(&["schemas", "register", "--dir", dir], Some(&registry));
     assert!(ok, "{again}");
-    assert_eq!(again.lines().filter(|l| l.starts_with("unchanged")).count(), 13, "{again}");
+    assert_eq!(again.lines().filter(|l| l.starts_with("unchanged")).count(), topics, "{again}");
     assert!(!again.contains("registered") && !again.contains("level "), "nothing changes the second time:\n{again}");
     assert_eq!(registry.http("GET", "/config/ticks-value", None).2, json!({"compatibilityLevel": "BACKWARD_TRANSITIVE"}));
 
@@ -132,4 +134,40 @@ fn register_is_idempotent_and_list_and_live_check_agree_with_it() {
     assert!(ok && out.contains("registered  ticks-value version 2"), "{out}");
     assert_eq!(registry.http("GET", "/subjects/ticks-value/versions", None).2, json!([1, 2]));
     let _ = std::fs::remove_dir_all(&scratch);
+}
+
+#[test]
+fn setup_creates_the_topics_and_registers_every_schema_and_can_run_again() {
+    let registry = Registry::start();
+    let namespace = format!("{}.", maxx_testkit::unique_name("setup"));
+    let tree = tree();
+    let dir = tree.to_str().expect("utf-8 path");
+    let setup = |registry: &Registry| {
+        let output = Command::new(env!("CARGO_BIN_EXE_maxx"))
+            .args(["setup", "--replication", "1", "--dir", dir])
+            .env("MAXX_SCHEMA_REGISTRY", registry.url())
+            .env("MAXX_NAMESPACE", &namespace)
+            .output()
+            .expect("run maxx setup");
+        (output.status.success(), format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
+    };
+    let (ok, first) = setup(&registry);
+    assert!(ok, "{first}");
+    assert!(first.contains(&format!("create {namespace}fills")), "{first}");
+    let subjects = registry.client().subjects().expect("subjects");
+    for entry in maxx_events::catalog() {
+        assert!(subjects.contains(&format!("{}-value", entry.topic)), "{} not registered: {subjects:?}", entry.topic);
+    }
+    let (ok, again) = setup(&registry);
+    assert!(ok && again.contains("already matches"), "a second setup changes no topic:\n{again}");
+    assert!(!again.contains("registered  "), "and registers nothing new:\n{again}");
+}
+
+#[test]
+fn probe_exits_zero_only_for_a_2xx_answer() {
+    let registry = Registry::start();
+    let probe = |url: &str| Command::new(env!("CARGO_BIN_EXE_maxx")).args(["probe", url]).output().expect("run maxx probe").status.success();
+    assert!(probe(&format!("{}/subjects", registry.url())));
+    assert!(!probe(&format!("{}/no-such-route", registry.url())), "404 is unhealthy");
+    assert!(!probe("http://127.0.0.1:9/healthz"), "nothing listening is unhealthy");
 }

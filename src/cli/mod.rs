@@ -3,7 +3,9 @@
 //! [`run`].
 
 mod registry;
+mod probe;
 mod schemas;
+mod setup;
 mod topology;
 
 use std::process::ExitCode;
@@ -39,6 +41,10 @@ enum Command {
     Schemas(schemas::Args),
     /// Topics from `topology/`: `maxx topology apply|check|graph`.
     Topology(topology::Args),
+    /// Topics and schemas for a new cluster: `maxx topology apply` + `maxx schemas register`.
+    Setup(setup::Args),
+    /// Exit 0 when a URL answers 2xx (health checks in images without curl).
+    Probe(probe::Args),
 }
 
 /// Runs the parsed command line.
@@ -51,6 +57,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Registry(args)) => registry::run(args),
         Some(Command::Schemas(args)) => schemas::run(args),
         Some(Command::Topology(args)) => topology::run(args),
+        Some(Command::Setup(args)) => setup::run(args),
+        Some(Command::Probe(args)) => probe::run(args),
     }
 }
 

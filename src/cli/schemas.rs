@@ -17,14 +17,14 @@ pub struct Args {
 }
 
 #[derive(Debug, clap::Args)]
-struct Tree {
+pub(super) struct Tree {
     /// The schema tree: <DIR>/<topic>/v<N>.avsc and <DIR>/compatibility.yaml.
     #[arg(long, default_value = "schemas", value_name = "DIR")]
     dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
-struct Registry {
+pub(super) struct Registry {
     /// Schema registry URL (Confluent-compatible: maxx registry serve, Redpanda, Confluent).
     #[arg(long, env = "MAXX_SCHEMA_REGISTRY", default_value = "http://127.0.0.1:8081", value_name = "URL")]
     registry: String,
@@ -114,20 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("{} problem{} in {versions} schema versions ({against}): these schemas cannot be registered", findings.len(), if findings.len() == 1 { "" } else { "s" });
             Ok(ExitCode::FAILURE)
         }
-        SchemasCommand::Register { tree, registry } => {
-            let schemas = load(&tree)?;
-            let client = client(&registry)?;
-            let outcomes = governance::register(&schemas, &client).with_context(|| format!("registering at {}", client.url()))?;
-            for outcome in &outcomes {
-                println!("{outcome}");
-            }
-            let refused = outcomes.iter().filter(|o| o.is_refusal()).count();
-            if refused > 0 {
-                println!("{refused} schema version{} refused by {}", if refused == 1 { " was" } else { "s were" }, client.url());
-                return Ok(ExitCode::FAILURE);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        SchemasCommand::Register { tree, registry } => register(&tree, &registry),
         SchemasCommand::List { registry } => {
             let client = client(&registry)?;
             let (global, listings) = governance::list(&client).with_context(|| format!("listing {}", client.url()))?;
@@ -147,4 +134,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Registers every schema version of `tree` at `registry`, printing each outcome.
+pub(super) fn register(tree: &Tree, registry: &Registry) -> anyhow::Result<ExitCode> {
+    let schemas = load(tree)?;
+    let client = client(registry)?;
+    let outcomes = governance::register(&schemas, &client).with_context(|| format!("registering at {}", client.url()))?;
+    for outcome in &outcomes {
+        println!("{outcome}");
+    }
+    let refused = outcomes.iter().filter(|o| o.is_refusal()).count();
+    if refused > 0 {
+        println!("{refused} schema version{} refused by {}", if refused == 1 { " was" } else { "s were" }, client.url());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }

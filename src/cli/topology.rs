@@ -71,7 +71,7 @@ impl FileArgs {
 }
 
 #[derive(Debug, clap::Args)]
-struct BrokerArgs {
+pub(super) struct BrokerArgs {
     /// Kafka bootstrap servers.
     #[arg(long, env = "MAXX_BOOTSTRAP", default_value = "127.0.0.1:9092", value_name = "HOST:PORT")]
     bootstrap: String,
@@ -162,20 +162,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
-    let topology = args.file.load()?;
-    let view = args.broker.observe()?;
-    let target = Target { topology: &topology, namespace: &args.broker.namespace, replication: args.broker.replication };
+    apply_topology(&args.file.load()?, &args.broker, args.allow_delete, args.dry_run)
+}
+
+/// Makes the broker of `broker` match `topology`, printing what it does.
+pub(super) fn apply_topology(topology: &Topology, broker: &BrokerArgs, allow_delete: bool, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let view = broker.observe()?;
+    let target = Target { topology, namespace: &broker.namespace, replication: broker.replication };
     let wanted = topology.topics.iter().map(|t| target_replication(&target, t)).max().unwrap_or(1);
     if usize::try_from(wanted).unwrap_or(usize::MAX) > view.brokers {
         anyhow::bail!(
             "the topology wants replication {wanted} but the cluster at {} has {} broker(s); pass --replication {} on a smaller cluster",
-            args.broker.bootstrap,
+            broker.bootstrap,
             view.brokers,
             view.brokers
         );
     }
-    let plan = broker::plan(&target, &view, args.allow_delete);
-    let (safe, risky): (Vec<_>, Vec<_>) = plan.changes.into_iter().partition(|c| args.allow_delete || !c.deletes_data(&view));
+    let plan = broker::plan(&target, &view, allow_delete);
+    let (safe, risky): (Vec<_>, Vec<_>) = plan.changes.into_iter().partition(|c| allow_delete || !c.deletes_data(&view));
     for note in &plan.notes {
         eprintln!("note: {note}");
     }
@@ -186,13 +190,13 @@ fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         println!("the broker already matches the topology ({} topics)", topology.topics.len());
         return Ok(ExitCode::SUCCESS);
     }
-    if args.dry_run {
+    if dry_run {
         for change in &safe {
             println!("would {change}");
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let done = broker::apply(&args.broker.client(), &safe, Duration::from_secs(args.broker.timeout)).context("applying the topology")?;
+    let done = broker::apply(&broker.client(), &safe, Duration::from_secs(broker.timeout)).context("applying the topology")?;
     for change in &done {
         println!("{change}");
     }
