@@ -42,7 +42,7 @@ pub mod views;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use maxx_events::{
-    AckStatus, BusEvent, Command, CommandKind, EventId, FixedPoint, Fill, Order, OrderAck, OrderType, RiskEvent, RiskEventKind, RiskState,
+    AckStatus, BusEvent, Command, CommandKind, EventId, EventTime, FixedPoint, Fill, Order, OrderAck, OrderType, RiskEvent, RiskEventKind, RiskState,
     Severity, Side, Signal, SignalSide, Tick,
 };
 use serde::{Deserialize, Serialize};
@@ -125,6 +125,17 @@ struct Request {
     cause: &'static str,
 }
 
+/// The id of the `n`-th order created while handling the input `cause` at `time`.
+fn order_id(time: EventTime, cause: EventId, n: u32) -> String {
+    EventId::derive(time, &[b"execution/order", cause.as_uuid().as_bytes(), &n.to_be_bytes()]).to_string()
+}
+
+/// The id of the order a SUBMIT_ORDER command creates (its first and only order), so the
+/// route that published the command can name the order before the agent handled it.
+pub fn manual_order_id(command: &Command) -> String {
+    order_id(command.event_time, command.event_id, 0)
+}
+
 fn signed(side: Side, qty: FixedPoint) -> FixedPoint {
     match side {
         Side::Buy => qty,
@@ -151,7 +162,7 @@ impl Execution {
     fn next_order_id(&mut self, out: &Emitter<'_>, cause: EventId) -> String {
         let n = self.created;
         self.created += 1;
-        EventId::derive(out.now(), &[b"execution/order", cause.as_uuid().as_bytes(), &n.to_be_bytes()]).to_string()
+        order_id(out.now(), cause, n)
     }
 
     fn ack(out: &mut Emitter<'_>, order_id: &str, status: AckStatus, route: &str, venue_order_id: Option<String>, reason: Option<String>) {

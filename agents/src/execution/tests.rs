@@ -364,6 +364,8 @@ fn cancel_commands_and_invalid_commands() {
     let mut execution = Execution::new(ExecConfig::default());
     let out = feed(&mut execution, &[risk(0, "1000", "1", false, false), tick(1, "BTCUSD", "100", None, "100"), submit(2, "BTCUSD", Side::Buy, "1", Some("95"))]);
     let order_id = orders(&out)[0].order_id.clone();
+    let BusEvent::Command(submitted) = submit(2, "BTCUSD", Side::Buy, "1", Some("95")) else { unreachable!() };
+    assert_eq!(manual_order_id(&submitted), order_id, "the route can name the order in advance");
     let out = feed(&mut execution, &[cancel(3, &order_id)]);
     assert_eq!((acks(&out)[0].status, acks(&out)[0].order_id.as_str()), (AckStatus::Canceled, order_id.as_str()));
     assert!(execution.state().venue.book.is_empty(), "gone from the venue book too");
