@@ -1,7 +1,8 @@
 //! Portfolio: positions, average prices, realized and unrealized PnL marked to the latest
 //! tick, fees, equity and the lockbox; publishes pnl.
 //!
-//! Singleton. Inputs: fills (booked), ticks (marks), session events (a CLOSE sweeps the
+//! Singleton. Inputs: fills (booked once: a fill id seen among the last
+//! [`recent::WINDOW`] fills is refused as a duplicate), ticks (marks), session events (a CLOSE sweeps the
 //! lockbox) and commands (`SWEEP` targeted at `portfolio`). A pnl is published on every
 //! change a fill, a sweep or a mark of a held symbol causes, and otherwise whenever the
 //! event-time cadence `pnl_interval_ms` is due (checked on every input: the agent has no
@@ -9,6 +10,7 @@
 
 mod config;
 mod holding;
+pub(crate) mod recent;
 mod state;
 pub mod views;
 
@@ -45,6 +47,10 @@ impl Portfolio {
         match event {
             BusEvent::Fill(fill) => {
                 validate_fill(fill)?;
+                if state.recent_fills.contains(&fill.fill_id) {
+                    return Err(Invalid::new(format!("fill {:?} was already booked (duplicate delivery)", fill.fill_id)));
+                }
+                state.recent_fills.insert(&fill.fill_id);
                 state.apply_fill(fill).map_err(|e| Invalid::new(format!("fill {}: {e}", fill.fill_id)))?;
                 Ok(true)
             }

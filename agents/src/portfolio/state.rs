@@ -12,6 +12,7 @@ use maxx_events::{Fill, FixedPoint, Position};
 use serde::{Deserialize, Serialize};
 
 use super::holding::{add, apply_fill, sub, Holding, Overflow};
+use super::recent::RecentIds;
 
 /// Everything the Portfolio's decisions depend on; snapshotted as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +34,8 @@ pub struct PortfolioState {
     /// Realized PnL net of fees since the last sweep that moved money; a loss carries
     /// forward and must be earned back before anything is swept again.
     pub unswept_profit: FixedPoint,
+    /// Ids of the latest fills booked, to refuse a fill delivered twice.
+    pub recent_fills: RecentIds,
     /// Event time (µs) at or after which the next cadence pnl is due; `None` before the
     /// first publication.
     pub next_pnl_due_us: Option<i64>,
@@ -50,6 +53,7 @@ impl PortfolioState {
             fees: FixedPoint::ZERO,
             lockbox: FixedPoint::ZERO,
             unswept_profit: FixedPoint::ZERO,
+            recent_fills: RecentIds::default(),
             next_pnl_due_us: None,
         }
     }

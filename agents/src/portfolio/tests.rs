@@ -158,6 +158,17 @@ fn invalid_fills_and_ticks_are_refused_and_leave_the_state_unchanged() {
 }
 
 #[test]
+fn a_fill_delivered_twice_is_booked_once() {
+    let mut p = portfolio("10000");
+    let buy = fill(T0, "BTCUSD", Side::Buy, "1", "100", "0.1");
+    accept(&mut p, &buy);
+    let before = p.state().clone();
+    let error = run(&mut p, &buy).expect_err("a duplicate is refused");
+    assert!(error.reason.contains("already booked"), "{error}");
+    assert_eq!(p.state(), &before);
+}
+
+#[test]
 fn a_restored_snapshot_continues_identically() {
     let inputs = [
         fill(T0, "BTCUSD", Side::Buy, "0.3", "62650.2", "3.75"),

@@ -7,7 +7,8 @@
 //!   past `daily_drawdown_pct` (5 %: 4.99 % and exactly 5 % trade, 5.01 % halts) new trades
 //!   halt (`DRAWDOWN_HALT`, critical). The day start is the equity of the first pnl of each
 //!   UTC day (or at a reset). The halt lifts at the first session OPEN on a later UTC day
-//!   than the halt (`HALT_RESET`), or on `RISK_RESET`.
+//!   than the last pnl that was past the limit (`HALT_RESET`), or on `RISK_RESET`. Limits
+//!   are judged on each pnl (a reconfigured limit applies from the next pnl).
 //! - **Hard kill**: drawdown strictly past `hard_kill_pct` sets `killed` (and halts):
 //!   `HARD_KILL`, critical; Execution flattens. Only `RISK_RESET` lifts it.
 //! - **Kelly clamp**: `kelly_fraction`, or `kelly_fraction_after_drawdown` for the rest of
@@ -20,7 +21,8 @@
 //!   against the risk state as last published raises `ORDER_BLOCKED` (critical). Its
 //!   notional is priced as Execution prices it: `meta.reference_price` when present, else
 //!   the limit price, else the last tick price; it reduces a position when it is opposite
-//!   to the net position of the fills seen and not larger than it. It is a
+//!   to the net position of the fills seen, not counting its own fills when they were read
+//!   first (`orders` and `fills` are separate topics), and not larger than it. It is a
 //!   detector, not a gate — the order was already routed — and an order Execution sent
 //!   just before it read a new state can be reported although it passed the state it saw.
 //! - **Trim**: `RISK_TRIM` with a fraction in `(0, 1]` raises `EXPOSURE_TRIM` for
@@ -48,7 +50,7 @@ pub use state::{RiskFields, RiskSentinelState};
 
 use crate::config::AgentConfig;
 use crate::contract::{Agent, Emitter, Invalid};
-use crate::portfolio::tick_mark;
+use crate::portfolio::{recent, tick_mark};
 
 /// Order `meta` key under which Execution may record the reference price it sized the
 /// order with; RiskSentinel then judges the order's notional with the same price.
@@ -95,7 +97,12 @@ impl RiskSentinel {
         state.equity = Some(pnl.equity);
         let (start, equity, config) = (state.day_start_equity, pnl.equity, &self.config);
         let drawdown = rules::drawdown_pct(start, equity);
-        if !state.halted && rules::drawdown_past(start, equity, config.daily_drawdown_pct) {
+        let past_daily = rules::drawdown_past(start, equity, config.daily_drawdown_pct);
+        if state.halted && past_daily {
+            // Still past the limit today: the halt now lasts at least until a later day.
+            state.halted_day = state.halted_day.map(|day| day.max(today));
+        }
+        if !state.halted && past_daily {
             state.halted = true;
             state.halted_day = Some(today);
             let reason = format!("daily drawdown {drawdown} % past {} %", config.daily_drawdown_pct);
@@ -130,6 +137,15 @@ impl RiskSentinel {
         } else {
             state.positions.insert(fill.symbol.clone(), position);
         }
+        if !state.judged_orders.contains(&fill.order_id) {
+            let ahead = state.fills_ahead_of_order.get(&fill.order_id).copied().unwrap_or(FixedPoint::ZERO);
+            let ahead = ahead.checked_add(signed).ok_or_else(|| Invalid::new(format!("fill {:?}: quantity overflows", fill.fill_id)))?;
+            state.fills_ahead_of_order.insert(fill.order_id.clone(), ahead);
+            if state.fills_ahead_of_order.len() > recent::WINDOW {
+                // Orders that never showed up (from before this sentinel's history): forget one.
+                state.fills_ahead_of_order.pop_first();
+            }
+        }
         let Some(&mid) = state.mids.get(&fill.symbol) else { return Ok(()) };
         let adverse = rules::adverse_slippage(fill.side, fill.price, mid);
         let limit = self.config.slippage_limit_pct;
@@ -150,9 +166,12 @@ impl RiskSentinel {
         Ok(())
     }
 
-    fn on_order(&self, state: &RiskSentinelState, order: &Order, raised: &mut Vec<Raised>) -> Result<(), Invalid> {
-        if order.symbol.is_empty() || !order.qty.is_positive() || order.limit_price.is_some_and(|p| !p.is_positive()) {
-            return Err(Invalid::new(format!("order {:?}: needs a symbol, qty > 0 and a limit price > 0 if any", order.order_id)));
+    fn on_order(&self, state: &mut RiskSentinelState, order: &Order, raised: &mut Vec<Raised>) -> Result<(), Invalid> {
+        if order.order_id.is_empty() || order.symbol.is_empty() || !order.qty.is_positive() || order.limit_price.is_some_and(|p| !p.is_positive()) {
+            return Err(Invalid::new(format!("order {:?}: needs an id, a symbol, qty > 0 and a limit price > 0 if any", order.order_id)));
+        }
+        if state.judged_orders.contains(&order.order_id) {
+            return Ok(()); // delivered twice: judged already
         }
         let reference = match order.meta.get(REFERENCE_PRICE_META) {
             Some(text) => Some(text.parse::<FixedPoint>().map_err(|e| Invalid::new(format!("order {:?}: {REFERENCE_PRICE_META}: {e}", order.order_id)))?),
@@ -164,6 +183,10 @@ impl RiskSentinel {
             None => FixedPoint::ZERO,
         };
         let position = state.positions.get(&order.symbol).copied().unwrap_or(FixedPoint::ZERO);
+        let own_fills = state.fills_ahead_of_order.get(&order.order_id).copied().unwrap_or(FixedPoint::ZERO);
+        let position = position.checked_sub(own_fills).ok_or_else(|| Invalid::new(format!("order {:?}: position overflows", order.order_id)))?;
+        state.fills_ahead_of_order.remove(&order.order_id);
+        state.judged_orders.insert(&order.order_id);
         let reduces = match order.side {
             Side::Buy => position.is_negative() && order.qty <= position.abs(),
             Side::Sell => position.is_positive() && order.qty <= position,
@@ -265,7 +288,7 @@ impl Agent for RiskSentinel {
         match event {
             BusEvent::Pnl(pnl) => self.on_pnl(&mut next, pnl, &mut raised),
             BusEvent::Fill(fill) => self.on_fill(&mut next, fill, &mut raised)?,
-            BusEvent::Order(order) => self.on_order(&next, order, &mut raised)?,
+            BusEvent::Order(order) => self.on_order(&mut next, order, &mut raised)?,
             BusEvent::Tick(tick) => {
                 let mid = tick_mark(tick)?;
                 next.mids.insert(tick.symbol.clone(), mid);

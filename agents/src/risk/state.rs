@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::RiskConfig;
 use super::rules;
+use crate::portfolio::recent::RecentIds;
 
 /// Everything the RiskSentinel's decisions depend on; snapshotted as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -38,6 +39,12 @@ pub struct RiskSentinelState {
     pub last_prices: BTreeMap<String, FixedPoint>,
     /// Net position per symbol from the fills seen (to tell reducing orders apart).
     pub positions: BTreeMap<String, FixedPoint>,
+    /// Orders already judged (fills of these no longer need holding back).
+    pub judged_orders: RecentIds,
+    /// Signed quantity of fills whose order has not been seen on `orders` yet (the two
+    /// topics are read independently): an order is judged against the position *before*
+    /// its own fills.
+    pub fills_ahead_of_order: BTreeMap<String, FixedPoint>,
     /// The fields last published on `risk_state`; `None` before the first pnl.
     pub published: Option<RiskFields>,
 }

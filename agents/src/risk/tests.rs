@@ -162,6 +162,17 @@ fn a_halt_lifts_at_a_session_open_of_a_later_utc_day_not_the_same_day() {
 }
 
 #[test]
+fn a_halt_renewed_by_a_new_days_drawdown_waits_for_the_following_day() {
+    let (mut s, _) = after_drawdown("94000");
+    accept(&mut s, &pnl(T0 + DAY_US, "94000")); // day 2 starts at 94 000
+    accept(&mut s, &pnl(T0 + DAY_US + HOUR, "89000")); // 5.3 % down again on day 2
+    assert!(accept(&mut s, &session(T0 + DAY_US + 2 * HOUR, SessionEventKind::Open)).is_empty(), "day 2 is not later than day 2");
+    assert!(published(&s).halted);
+    let opened = accept(&mut s, &session(T0 + 2 * DAY_US + HOUR, SessionEventKind::Open));
+    assert_eq!(kinds(&opened), [RiskEventKind::HaltReset]);
+}
+
+#[test]
 fn a_hard_kill_survives_the_next_day_and_only_a_reset_lifts_it() {
     let (mut s, _) = after_drawdown("90000");
     accept(&mut s, &pnl(T0 + DAY_US, "90000"));
@@ -225,6 +236,23 @@ fn routed_orders_that_fail_the_gate_are_reported() {
     assert_eq!(kinds(&accept(&mut s, &order(T0 + 9, "BTCUSD", Side::Buy, "1", None))), [RiskEventKind::OrderBlocked]);
     assert!(accept(&mut s, &order(T0 + 10, "BTCUSD", Side::Sell, "2", None)).is_empty(), "reduce-only passes a halt");
     assert_eq!(kinds(&accept(&mut s, &order(T0 + 11, "BTCUSD", Side::Sell, "2.5", None))), [RiskEventKind::OrderBlocked], "past flat is not reducing");
+}
+
+#[test]
+fn a_flattening_order_read_after_its_own_fill_still_counts_as_reducing() {
+    let mut s = sentinel();
+    accept(&mut s, &pnl(T0, "100000"));
+    accept(&mut s, &tick(T0 + 1, "BTCUSD", "100", None));
+    let BusEvent::Order(buy) = order(T0 + 2, "BTCUSD", Side::Buy, "2", None) else { unreachable!() };
+    accept(&mut s, &buy.clone().into());
+    accept(&mut s, &fill(T0 + 2, "BTCUSD", Side::Buy, "2", "100", "0")); // same order id o-<T0+2>
+    accept(&mut s, &pnl(T0 + 3, "90000")); // hard kill
+    // Execution flattens with order o-<T0+4>; its fill is read before the order.
+    accept(&mut s, &fill(T0 + 4, "BTCUSD", Side::Sell, "2", "100", "0"));
+    assert!(accept(&mut s, &order(T0 + 4, "BTCUSD", Side::Sell, "2", None)).is_empty(), "judged against the position before its fill");
+    assert!(s.state().fills_ahead_of_order.is_empty(), "nothing left held back");
+    assert!(accept(&mut s, &buy.into()).is_empty(), "an order delivered twice is judged once");
+    assert_eq!(kinds(&accept(&mut s, &order(T0 + 5, "BTCUSD", Side::Sell, "1", None))), [RiskEventKind::OrderBlocked], "flat now: a sell opens a short");
 }
 
 #[test]
