@@ -110,7 +110,11 @@ fn no_signal_before_warm_up_then_hand_computed_components() {
     // Score (1 − 1 + 1 + 0) / 4 = 0.25; confidence |1| / (1 + 1 + 1) = 0.33333333.
     assert_eq!((s.score, s.confidence, s.side), (fp("0.25"), fp("0.33333333"), SignalSide::Buy));
     assert_eq!(s.weights, BlendWeights { momentum: FixedPoint::ONE, mean_reversion: FixedPoint::ONE, breakout: FixedPoint::ONE, sentiment: FixedPoint::ONE });
-    assert_eq!(views::latest_signal(alpha.state(), "BTCUSD").map(|v| v.score), Some("0.25".to_string()));
+    let view = views::latest_signal(alpha.state(), "BTCUSD").expect("a signal");
+    assert_eq!((view.score.as_str(), view.confidence.as_str(), view.side), ("0.25", "0.33333333", SignalSide::Buy));
+    assert_eq!((view.components.mean_reversion.as_str(), view.weights.sentiment.as_str()), ("-1", "1"));
+    let json = serde_json::to_value(&view).expect("serializes");
+    assert_eq!(json["components"]["breakout"], "1");
     assert_eq!(views::latest_signal(alpha.state(), "ETHUSD"), None);
 }
 

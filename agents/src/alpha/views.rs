@@ -20,12 +20,25 @@ pub struct SignalView {
     pub side: SignalSide,
     /// Confidence in [0, 1].
     pub confidence: String,
-    /// Momentum, mean reversion, breakout, sentiment scores.
-    pub components: [(String, String); 4],
+    /// Each sub-signal's score.
+    pub components: FourView,
     /// Weights of the blend in force.
-    pub weights: [(String, String); 4],
+    pub weights: FourView,
     /// Version of the Alpha that produced it.
     pub version: String,
+}
+
+/// One number per sub-signal, as decimal text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FourView {
+    /// Momentum.
+    pub momentum: String,
+    /// Mean reversion.
+    pub mean_reversion: String,
+    /// Breakout.
+    pub breakout: String,
+    /// Sentiment.
+    pub sentiment: String,
 }
 
 /// The last signal emitted for `symbol`, if any.
@@ -36,10 +49,6 @@ pub fn latest_signal(state: &AlphaState, symbol: &str) -> Option<SignalView> {
 fn view(signal: &Signal) -> SignalView {
     let c = &signal.components;
     let w = &signal.weights;
-    let named = |values: [maxx_events::FixedPoint; 4]| {
-        let names = ["momentum", "mean_reversion", "breakout", "sentiment"];
-        [0, 1, 2, 3].map(|i| (names[i].to_string(), values[i].to_string()))
-    };
     SignalView {
         symbol: signal.symbol.clone(),
         event_id: signal.event_id.to_string(),
@@ -47,8 +56,8 @@ fn view(signal: &Signal) -> SignalView {
         score: signal.score.to_string(),
         side: signal.side,
         confidence: signal.confidence.to_string(),
-        components: named([c.momentum, c.mean_reversion, c.breakout, c.sentiment]),
-        weights: named([w.momentum, w.mean_reversion, w.breakout, w.sentiment]),
+        components: FourView { momentum: c.momentum.to_string(), mean_reversion: c.mean_reversion.to_string(), breakout: c.breakout.to_string(), sentiment: c.sentiment.to_string() },
+        weights: FourView { momentum: w.momentum.to_string(), mean_reversion: w.mean_reversion.to_string(), breakout: w.breakout.to_string(), sentiment: w.sentiment.to_string() },
         version: signal.producer.version.clone(),
     }
 }

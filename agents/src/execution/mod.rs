@@ -16,6 +16,8 @@
 //!   when `fallback_on_reject` (not for rule rejects, which every venue would repeat) as a new
 //!   order whose id derives from the rejected one. Each venue ack feeds the rolling reject
 //!   ratio; above the limit the active route switches and a RiskEvent ROUTE_SWITCH goes out.
+//! - **Halt** (`risk_state.halted`): resting orders that would add exposure are canceled;
+//!   the gate refuses new ones until the halt lifts.
 //! - **Hard kill** (`risk_state.killed`): every open order is canceled and every position is
 //!   flattened with reduce-only market orders (split into chunks within the per-trade cap,
 //!   which applies even to reducing orders). While killed the gate refuses everything else.
@@ -159,6 +161,15 @@ impl Execution {
         })
     }
 
+    /// Whether an order of `side` and `qty` only reduces the position in `symbol`.
+    fn reduces(&self, symbol: &str, side: Side, qty: FixedPoint) -> bool {
+        let position = self.state.positions.get(symbol).copied().unwrap_or_default();
+        match side {
+            Side::Buy => position.is_negative() && qty <= position.abs(),
+            Side::Sell => position.is_positive() && qty <= position,
+        }
+    }
+
     fn next_order_id(&mut self, out: &Emitter<'_>, cause: EventId) -> String {
         let n = self.created;
         self.created += 1;
@@ -189,11 +200,7 @@ impl Execution {
             return;
         };
         let notional = request.qty.checked_mul(reference).unwrap_or(FixedPoint::from_raw(i64::MAX));
-        let position = self.state.positions.get(&request.symbol).copied().unwrap_or_default();
-        let reduces = match request.side {
-            Side::Buy => position.is_negative() && request.qty <= position.abs(),
-            Side::Sell => position.is_positive() && request.qty <= position,
-        };
+        let reduces = self.reduces(&request.symbol, request.side, request.qty);
         if let Err(blocked) = gate::pre_trade(self.state.risk.as_ref(), notional, reduces) {
             Self::ack(out, &order_id, AckStatus::Rejected, RISK_GATE_ROUTE, None, Some(format!("risk gate: {blocked}")));
             return;
@@ -366,6 +373,13 @@ impl Execution {
 
     fn on_risk_state(&mut self, risk: &RiskState, out: &mut Emitter<'_>) {
         self.state.risk = Some(risk.clone());
+        if risk.halted && !risk.killed {
+            // Resting orders that would add exposure must not fill during a halt.
+            let adding: Vec<String> = self.state.open_orders.values().filter(|o| !self.reduces(&o.symbol, o.side, o.remaining)).map(|o| o.order_id.clone()).collect();
+            for order_id in adding {
+                self.cancel(&order_id, format!("trading halted: {}", risk.halt_reason.as_deref().unwrap_or("daily drawdown")), out);
+            }
+        }
         if !risk.killed {
             return;
         }

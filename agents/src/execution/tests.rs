@@ -245,6 +245,7 @@ fn the_risk_gate_refuses_before_any_venue_with_a_reasoned_reject() {
     let out = feed(&mut execution, &[risk(3, "300", "1", false, false), submit(4, "BTCUSD", Side::Buy, "3.01", None)]);
     assert!(orders(&out).is_empty());
     assert!(acks(&out)[0].reason.as_deref().is_some_and(|r| r.contains("exceeds the per-trade risk cap")), "{out:?}");
+    assert_eq!(execution.state().venue.next_seq, 0, "nothing reached the venue");
     // Exactly the cap passes: 3 × 100 = 300.
     let out = feed(&mut execution, &[submit(5, "BTCUSD", Side::Buy, "3", None)]);
     assert_eq!(orders(&out).len(), 1);
@@ -291,6 +292,25 @@ fn a_venue_reject_is_retried_once_on_the_fallback_and_rejects_above_two_percent_
     feed(&mut execution, &[risk(0, "1000", "1", false, false), tick(1, "BTCUSD", "100", None, "100")]);
     let out = feed(&mut execution, &[submit(2, "BTCUSD", Side::Buy, "0.00001", None)]);
     assert_eq!((orders(&out).len(), acks(&out)[0].status), (1, AckStatus::Rejected));
+}
+
+#[test]
+fn a_halt_cancels_resting_orders_that_add_exposure_and_keeps_reducing_ones() {
+    let mut execution = Execution::new(ExecConfig::default());
+    let out = feed(
+        &mut execution,
+        &[
+            risk(0, "1000", "1", false, false),
+            tick(1, "BTCUSD", "100", None, "100"),
+            submit(2, "BTCUSD", Side::Buy, "2", None),
+            submit(3, "BTCUSD", Side::Buy, "1", Some("90")),
+            submit(4, "BTCUSD", Side::Sell, "1", Some("110")),
+        ],
+    );
+    let (adding, reducing) = (orders(&out)[1].order_id.clone(), orders(&out)[2].order_id.clone());
+    let out = feed(&mut execution, &[risk(5, "1000", "1", true, false)]);
+    assert_eq!(acks(&out).iter().map(|a| (a.order_id.clone(), a.status)).collect::<Vec<_>>(), vec![(adding, AckStatus::Canceled)]);
+    assert_eq!(views::open_orders(execution.state()).iter().map(|o| o.order_id.clone()).collect::<Vec<_>>(), vec![reducing]);
 }
 
 #[test]
