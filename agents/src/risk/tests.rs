@@ -389,3 +389,21 @@ proptest! {
         }
     }
 }
+
+/// Portfolio's pnl fed straight into the sentinel: 10 bought at 1 000 out of 100 000, then
+/// marks that lose 4 999 (4.999 %: trades) and 5 001 (5.001 %: halts).
+#[test]
+fn portfolio_pnl_drives_the_halt_at_the_threshold() {
+    use crate::portfolio::{Portfolio, PortfolioConfig};
+    let mut portfolio = Portfolio::new(PortfolioConfig { starting_cash: fp("100000"), ..PortfolioConfig::default() });
+    let mut s = sentinel();
+    let mut feed = |event: BusEvent| -> Vec<BusEvent> {
+        accept(&mut portfolio, &event).iter().flat_map(|pnl| accept(&mut s, pnl)).collect()
+    };
+    feed(fill(T0, "BTCUSD", Side::Buy, "10", "1000", "0"));
+    let trades = feed(tick(T0 + 1, "BTCUSD", "500.1", None));
+    assert_eq!((states(&trades)[0].equity, states(&trades)[0].drawdown_pct, states(&trades)[0].halted), (fp("95001"), fp("4.999"), false));
+    let halts = feed(tick(T0 + 2, "BTCUSD", "499.9", None));
+    assert_eq!((states(&halts)[0].equity, states(&halts)[0].drawdown_pct, states(&halts)[0].halted), (fp("94999"), fp("5.001"), true));
+    assert!(kinds(&halts).contains(&RiskEventKind::DrawdownHalt));
+}
