@@ -2,13 +2,18 @@
 //! HTTP control plane, the configuration file with hot reload, structured logs, Prometheus
 //! metrics and OpenTelemetry traces. Built once, used by all eight agents.
 
+pub mod agents;
 pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod exposition;
 pub mod health;
 pub mod http;
+pub mod logs;
 pub mod metrics;
 pub mod process;
 pub mod reload;
+pub mod run;
 pub mod telemetry;
+
+pub use run::{AgentService, ServiceError};

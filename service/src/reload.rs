@@ -25,6 +25,17 @@ pub struct ConfigStore {
     pending: Arc<PendingConfig>,
     /// Serializes reloads, so generations are handed to the runtime in order.
     reloading: Mutex<()>,
+    /// Called with every accepted configuration (e.g. to change the log level).
+    observers: Mutex<Vec<Observer>>,
+}
+
+/// A callback run on every accepted reload.
+struct Observer(Box<dyn Fn(&AgentConfig) + Send + Sync>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Observer")
+    }
 }
 
 /// The result of an accepted reload.
@@ -54,7 +65,13 @@ impl ConfigStore {
             refused: Mutex::new(None),
             pending,
             reloading: Mutex::new(()),
+            observers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Runs `observer` with every configuration accepted from now on.
+    pub fn on_reload(&self, observer: impl Fn(&AgentConfig) + Send + Sync + 'static) {
+        lock(&self.observers).push(Observer(Box::new(observer)));
     }
 
     /// The configuration in force.
@@ -91,7 +108,10 @@ impl ConfigStore {
                 *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&config);
                 self.generation.store(generation, Ordering::SeqCst);
                 *lock(&self.refused) = None;
-                self.pending.put(generation, config);
+                self.pending.put(generation, Arc::clone(&config));
+                for observer in lock(&self.observers).iter() {
+                    (observer.0)(&config);
+                }
                 tracing::info!(generation, path = %self.source.path.display(), "configuration reloaded");
                 Ok(Accepted { generation })
             }

@@ -1,0 +1,237 @@
+//! One agent process: the Kafka runtime on the calling thread, the HTTP server on a small
+//! tokio runtime of its own, the configuration store between them, and the signals — SIGHUP
+//! reloads the configuration, SIGTERM/SIGINT stop (the open transaction is committed, the
+//! group left, the server closed).
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use maxx_agents::config::AgentConfig;
+use maxx_events::{Producer, Registration, SchemaRegistry};
+use maxx_runtime::kafka::Stats;
+use maxx_runtime::{KafkaConfig, KafkaRuntime, RuntimeError};
+use rdkafka::ClientConfig;
+
+use crate::agents::AgentFactory;
+use crate::auth::{TokenError, Tokens};
+use crate::commands::{CommandPublisher, PublishError};
+use crate::config::{ConfigSource, LoadError};
+use crate::http::{router, AgentRoutes, ServiceState};
+use crate::metrics::{Identity, KpiSource};
+use crate::reload::ConfigStore;
+
+/// Why an agent process could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The configuration is not valid.
+    #[error("configuration: {0}")]
+    Config(#[from] LoadError),
+    /// The tokens cannot be read.
+    #[error(transparent)]
+    Tokens(#[from] TokenError),
+    /// The command publisher could not be set up.
+    #[error(transparent)]
+    Commands(#[from] PublishError),
+    /// The HTTP server could not start or failed.
+    #[error("HTTP server: {0}")]
+    Http(std::io::Error),
+    /// Signal handlers could not be installed.
+    #[error("signal handlers: {0}")]
+    Signals(std::io::Error),
+    /// The runtime stopped with an error (fenced, fatal, crash loop).
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
+/// An agent process, ready to run.
+pub struct AgentService {
+    runtime: KafkaRuntime,
+    store: Arc<ConfigStore>,
+    factory: AgentFactory,
+    identity: Identity,
+    registration: Registration,
+    registry: Arc<dyn SchemaRegistry>,
+    tokens: Tokens,
+    kpis: Vec<Arc<dyn KpiSource>>,
+    routes: AgentRoutes,
+    commands: bool,
+    signals: bool,
+}
+
+impl std::fmt::Debug for AgentService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentService").field("identity", &self.identity).field("runtime", &self.runtime).finish()
+    }
+}
+
+impl AgentService {
+    /// An agent process for the agent `factory` builds, with its configuration from `source`
+    /// plus the `MAXX__` overrides among `env`.
+    ///
+    /// # Errors
+    /// When the configuration is not valid.
+    pub fn new(kafka: KafkaConfig, registry: Arc<dyn SchemaRegistry>, factory: AgentFactory, source: ConfigSource, env: Vec<(String, String)>) -> Result<Self, ServiceError> {
+        let runtime = KafkaRuntime::new(kafka, Arc::clone(&registry));
+        let store = Arc::new(ConfigStore::open(source, env, runtime.pending_config())?);
+        let name = factory(&store.current()).name();
+        let identity = Identity { agent: name.to_owned(), instance: runtime.config().instance_name(name) };
+        Ok(Self {
+            runtime,
+            store,
+            factory,
+            identity,
+            registration: Registration::LookupOnly,
+            registry,
+            tokens: Tokens::default(),
+            kpis: Vec::new(),
+            routes: AgentRoutes::new(),
+            commands: false,
+            signals: false,
+        })
+    }
+
+    /// Registers missing schemas instead of refusing to start (development and tests).
+    #[must_use]
+    pub fn registering_schemas(mut self) -> Self {
+        self.runtime = self.runtime.registering_schemas();
+        self.registration = Registration::Register;
+        self
+    }
+
+    /// The tokens mutating routes accept (none: every mutating request gets 401).
+    #[must_use]
+    pub fn with_tokens(mut self, tokens: Tokens) -> Self {
+        self.tokens = tokens;
+        self
+    }
+
+    /// The agent's own routes.
+    #[must_use]
+    pub fn with_routes(mut self, routes: AgentRoutes) -> Self {
+        self.routes = routes;
+        self
+    }
+
+    /// Adds a source of the agent's KPIs to `/metrics`.
+    #[must_use]
+    pub fn with_kpis(mut self, source: Arc<dyn KpiSource>) -> Self {
+        self.kpis.push(source);
+        self
+    }
+
+    /// Lets mutating routes publish commands (a producer on the `commands` topic).
+    #[must_use]
+    pub fn publishing_commands(mut self) -> Self {
+        self.commands = true;
+        self
+    }
+
+    /// SIGHUP reloads the configuration; SIGTERM and SIGINT stop. For a real process only:
+    /// handlers are process-wide.
+    #[must_use]
+    pub fn handling_signals(mut self) -> Self {
+        self.signals = true;
+        self
+    }
+
+    /// The configuration store (reloads, current configuration).
+    pub fn config(&self) -> Arc<ConfigStore> {
+        Arc::clone(&self.store)
+    }
+
+    /// The runtime's counters.
+    pub fn stats(&self) -> Arc<Stats> {
+        self.runtime.stats()
+    }
+
+    /// Set it to stop the process.
+    pub fn shutdown_handle(&self) -> Arc<AtomicBool> {
+        self.runtime.shutdown_handle()
+    }
+
+    /// Who this process is.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// Serves HTTP on `listener` and runs the agent until shutdown is requested or the
+    /// runtime gives up.
+    ///
+    /// # Errors
+    /// When the server or the command publisher cannot start, signal handlers cannot be
+    /// installed, or the runtime stops with an error.
+    pub fn run(self, listener: TcpListener) -> Result<(), ServiceError> {
+        let shutdown = self.runtime.shutdown_handle();
+        if self.signals {
+            self.runtime.stop_on_signals().map_err(ServiceError::Signals)?;
+        }
+        let commands = if self.commands {
+            let mut client = ClientConfig::new();
+            client.set("bootstrap.servers", &self.runtime.config().bootstrap);
+            for (key, value) in &self.runtime.config().overrides {
+                client.set(key, value);
+            }
+            let identity = Producer { agent: self.identity.agent.clone(), version: self.factory(&self.store.current()).version().to_owned(), instance: self.identity.instance.clone() };
+            Some(CommandPublisher::new(&client, Arc::clone(&self.registry), self.registration, self.runtime.config().topic("commands"), identity)?)
+        } else {
+            None
+        };
+        let state = ServiceState::new(self.identity.clone(), self.runtime.stats(), Arc::clone(&self.store), self.tokens, self.kpis, commands);
+        let app = router(state, self.routes);
+        listener.set_nonblocking(true).map_err(ServiceError::Http)?;
+        let server_runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("maxx-http")
+            .enable_all()
+            .build()
+            .map_err(ServiceError::Http)?;
+        let listener = {
+            let _entered = server_runtime.enter();
+            tokio::net::TcpListener::from_std(listener).map_err(ServiceError::Http)?
+        };
+        if self.signals {
+            let store = Arc::clone(&self.store);
+            let mut hangup = {
+                let _entered = server_runtime.enter();
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).map_err(ServiceError::Signals)?
+            };
+            server_runtime.spawn(async move {
+                while hangup.recv().await.is_some() {
+                    tracing::info!("SIGHUP: reloading the configuration");
+                    let store = Arc::clone(&store);
+                    // Refusals are logged and kept for /healthz by the store itself.
+                    let _ = tokio::task::spawn_blocking(move || store.reload()).await;
+                }
+            });
+        }
+        let stop = Arc::clone(&shutdown);
+        let server = server_runtime.spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    while !stop.load(Ordering::SeqCst) {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                })
+                .await
+        });
+
+        let store = Arc::clone(&self.store);
+        let factory = self.factory;
+        let result = self.runtime.run(move || factory(&store.current()));
+        shutdown.store(true, Ordering::SeqCst);
+        let served = server_runtime.block_on(server);
+        server_runtime.shutdown_timeout(Duration::from_secs(5));
+        result?;
+        match served {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(ServiceError::Http(e)),
+            Err(join) => Err(ServiceError::Http(std::io::Error::other(join.to_string()))),
+        }
+    }
+
+    fn factory(&self, config: &AgentConfig) -> Box<dyn maxx_agents::DynAgent> {
+        (self.factory)(config)
+    }
+}
