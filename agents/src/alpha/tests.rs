@@ -202,3 +202,28 @@ fn same_inputs_same_signals_and_a_restored_snapshot_continues_identically() {
     split.extend(feed(&mut resumed, &events[20..]).0);
     assert_eq!(split, all, "restored run continues identically");
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn every_signal_stays_in_range(prices in proptest::collection::vec(1i64..1_000_000, 1..60), sentiment_score in -100i64..=100) {
+            let mut alpha = Alpha::new(AlphaConfig { min_score_change: FixedPoint::ZERO, ..config() });
+            let mut events = vec![sentiment(0, &format!("{}", sentiment_score as f64 / 100.0))];
+            events.extend(prices.iter().enumerate().map(|(i, p)| tick(i as i64, &format!("{}.{:02}", p / 100, p % 100))));
+            let (signals, accepted) = feed(&mut alpha, &events);
+            prop_assert!(accepted.iter().all(|a| *a));
+            let unit = |v: FixedPoint| v.abs() <= FixedPoint::ONE;
+            for s in signals {
+                let c = s.components;
+                prop_assert!(unit(c.momentum) && unit(c.mean_reversion) && unit(c.breakout) && unit(c.sentiment), "{:?}", c);
+                prop_assert!(unit(s.score));
+                prop_assert!(!s.confidence.is_negative() && s.confidence <= FixedPoint::ONE);
+                prop_assert_eq!(s.side == SignalSide::Flat, s.score.abs() < fp("0.1"));
+            }
+        }
+    }
+}

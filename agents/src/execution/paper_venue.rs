@@ -453,3 +453,73 @@ mod tests {
         assert!(simulated_reject("x", "order-1", 10_000));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Resting orders never fill beyond their quantity, a tick never fills more than its
+        /// volume, and fills happen only at the limit of an order the tick traded through.
+        #[test]
+        fn resting_fills_respect_quantity_volume_and_crossing(
+            orders in proptest::collection::vec((any::<bool>(), 90i64..110, 1i64..500), 1..8),
+            ticks in proptest::collection::vec((85i64..115, 0i64..400), 1..30),
+        ) {
+            let config = PaperVenueConfig::default();
+            let mut venue = PaperVenue::default();
+            let at = EventTime::from_micros(0);
+            let quote = Market { price: FixedPoint::from_raw(100 * FixedPoint::SCALE), bid: None, ask: None, volume: FixedPoint::ZERO, time: at };
+            let mut wanted = BTreeMap::new();
+            for (i, (buy, price, qty)) in orders.iter().enumerate() {
+                let side = if *buy { Side::Buy } else { Side::Sell };
+                let order = VenueOrder {
+                    order_id: format!("o{i}"),
+                    symbol: "S".into(),
+                    side,
+                    qty: FixedPoint::from_raw(qty * FixedPoint::SCALE / 100),
+                    order_type: OrderType::Limit,
+                    limit_price: Some(FixedPoint::from_raw(price * FixedPoint::SCALE)),
+                    post_only: false,
+                    route: "paper".into(),
+                };
+                if let Submitted::Accepted { fills, .. } = venue.submit(&order, Some(&quote), at, &config) {
+                    let done: FixedPoint = fills.iter().fold(FixedPoint::ZERO, |s, f| s.checked_add(f.qty).expect("small"));
+                    wanted.insert(order.order_id.clone(), (order.qty, done, side, order.limit_price));
+                }
+            }
+            for (n, (price, volume)) in ticks.iter().enumerate() {
+                let market = Market {
+                    price: FixedPoint::from_raw(price * FixedPoint::SCALE),
+                    bid: None,
+                    ask: None,
+                    volume: FixedPoint::from_raw(volume * FixedPoint::SCALE / 100),
+                    time: EventTime::from_micros(n as i64 + 1),
+                };
+                let fills = venue.on_tick("S", &market, &config);
+                let total = fills.iter().fold(FixedPoint::ZERO, |s, f| s.checked_add(f.qty).expect("small"));
+                prop_assert!(total <= market.volume);
+                for fill in fills {
+                    let entry = wanted.get_mut(&fill.order_id).expect("known order");
+                    entry.1 = entry.1.checked_add(fill.qty).expect("small");
+                    prop_assert!(entry.1 <= entry.0, "overfilled {}", fill.order_id);
+                    prop_assert_eq!(Some(fill.price), entry.3);
+                    let crossed = match entry.2 {
+                        Side::Buy => market.price < fill.price,
+                        Side::Sell => market.price > fill.price,
+                    };
+                    prop_assert!(crossed);
+                    prop_assert_eq!(fill.liquidity, Liquidity::Maker);
+                }
+            }
+            for resting in venue.book.values() {
+                let (qty, done, _, _) = wanted[&resting.order_id];
+                prop_assert_eq!(resting.remaining.checked_add(done), Some(qty), "book and fills agree");
+            }
+        }
+    }
+}

@@ -507,3 +507,31 @@ fn reconciliation_publishes_missing_fills_once_and_cancels_unknown_orders() {
     assert_eq!(position(&execution, "BTCUSD"), fp("2"), "2 bought in total: nothing lost, nothing doubled");
     assert!(execution.state().open_orders.is_empty());
 }
+
+#[test]
+fn alpha_signals_drive_execution_within_the_cap() {
+    use crate::alpha::{Alpha, AlphaConfig};
+    let producer = producer();
+    let mut alpha = Alpha::new(AlphaConfig { min_ticks: 5, momentum_window: 3, mean_reversion_window: 4, breakout_window: 3, ..AlphaConfig::default() });
+    let mut execution = Execution::new(ExecConfig::default());
+    let mut outputs = feed(&mut execution, &[risk(0, "250", "0.6", false, false)]);
+    for i in 0..60i64 {
+        let cents = 10_000 + (i * 53 % 41) * 7 - 140 + i * 3;
+        let (price, bid, ask) = (format!("{}.{:02}", cents / 100, cents % 100), format!("{}.{:02}", (cents - 1) / 100, (cents - 1) % 100), format!("{}.{:02}", (cents + 1) / 100, (cents + 1) % 100));
+        let tick = tick(1 + i, "BTCUSD", &price, Some((&bid, &ask)), "3");
+        let mut signals = Vec::new();
+        let mut out = Emitter::new("alpha", &producer, tick.event_id(), tick.event_time(), &mut signals);
+        DynAgent::handle(&mut alpha, &tick, &mut out).expect("tick accepted");
+        outputs.extend(feed(&mut execution, &[tick]));
+        let traded = feed(&mut execution, &signals);
+        for order in orders(&traded) {
+            // The gate's notional: qty × (limit price, or the last price for market orders).
+            let reference = order.limit_price.unwrap_or(fp(&price));
+            assert!(order.qty.checked_mul(reference).expect("small") <= fp("250"), "{order:?} at {price}");
+            assert!(order.signal_id.is_some());
+        }
+        outputs.extend(traded);
+    }
+    assert!(orders(&outputs).len() >= 3, "the series trades: {} orders", orders(&outputs).len());
+    assert!(!fills(&outputs).is_empty());
+}
