@@ -1,12 +1,26 @@
 //! Portfolio: positions, average prices, realized and unrealized PnL marked to the latest
 //! tick, fees, equity and the lockbox; publishes pnl.
 //!
-//! Singleton. Inputs: fills (booked once: a fill id seen among the last
-//! [`recent::WINDOW`] fills is refused as a duplicate), ticks (marks), session events (a CLOSE sweeps the
-//! lockbox) and commands (`SWEEP` targeted at `portfolio`). A pnl is published on every
+//! Singleton. Inputs: fills (booked once: a fill id among the last 1024 booked is refused
+//! as a duplicate), ticks (marks), session events (a CLOSE sweeps the lockbox) and
+//! commands (`SWEEP` targeted at `portfolio`). A pnl is published on every
 //! change a fill, a sweep or a mark of a held symbol causes, and otherwise whenever the
 //! event-time cadence `pnl_interval_ms` is due (checked on every input: the agent has no
 //! clock, so "every second" means "on the first input at or after the next whole interval").
+//!
+//! - **Marks**: a position is marked at the latest tick of its symbol — the mid of bid and
+//!   ask when both are present, else the tick's price — or at its latest fill price while no
+//!   tick of the symbol has been seen. A taker buy therefore shows the half spread as an
+//!   unrealized loss at once.
+//! - **Accounting**: exact, by cost basis (`holding.rs` states every rounding). Fees come out
+//!   of cash (a maker rebate is a negative fee); `realized` is before fees.
+//! - **Lockbox**: at every session CLOSE and on a `SWEEP` command, `lockbox_pct` % of the
+//!   profit realized net of fees since the last sweep that moved money goes from cash to
+//!   the lockbox, which equity excludes. A loss carries forward: it is earned back before
+//!   anything is swept again.
+//! - **Refused inputs** (dead letters, state untouched): fills with an empty id or symbol,
+//!   qty or price not above 0, or already booked; ticks with a price, bid or ask not above 0;
+//!   commands for the portfolio other than `SWEEP`; anything that would overflow.
 
 mod config;
 mod holding;

@@ -4,7 +4,7 @@
 //! Identity kept exactly (proved by the property tests), with `equity = cash + Σ qty × mark`:
 //! `realized + unrealized − fees = equity − starting_cash + lockbox`.
 //! It holds because cash moves by exactly the rounded amounts the cost bases and realized
-//! PnL are built from (see [`super::holding`]).
+//! PnL are built from (see `holding.rs`).
 
 use std::collections::BTreeMap;
 
