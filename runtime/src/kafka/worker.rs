@@ -532,7 +532,7 @@ impl Processor<'_> {
         self.stats.input(&topic);
         // Tracing: a `handle` span per input, child of the input's traceparent; what the input
         // causes carries this span's context as its traceparent.
-        let parent = trace::remote_parent(message.headers().as_ref().map(|h| &**h));
+        let parent = trace::remote_parent(message.headers());
         let mut span = self.tracer.handle(&parent, self.batch.trace.as_ref(), &topic, message.partition(), message.offset());
         let decoded = match message.payload() {
             None => Err((DeadLetterKind::Undecodable, "the message has no value (a tombstone on an event topic)".to_owned())),
