@@ -24,7 +24,7 @@ pub fn problems(topology: &Topology, schema_topics: &BTreeSet<&str>) -> Vec<Stri
     let mut problems = Vec::new();
     for topic in &topology.topics {
         let name = topic.name.as_str();
-        if !topic.consumers.is_empty() && topic.producers.is_empty() {
+        if !topic.consumers.is_empty() && topic.producers.is_empty() && topic.format != Format::Election {
             problems.push(format!("{name}: consumed by {} but no agent produces it", topic.consumers.join(", ")));
         }
         match topic.format {
@@ -45,6 +45,11 @@ pub fn problems(topology: &Topology, schema_topics: &BTreeSet<&str>) -> Vec<Stri
                 }
                 if !name.starts_with("state.") {
                     problems.push(format!("{name}: snapshot topics are named state.<agent>"));
+                }
+            }
+            Format::Election => {
+                if topic.partitions != 1 || !name.starts_with("leader.") {
+                    problems.push(format!("{name}: election topics are named leader.<agent> and have one partition"));
                 }
             }
             Format::Registry => {

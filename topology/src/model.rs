@@ -41,6 +41,9 @@ pub enum Format {
     Snapshot,
     /// The schema registry's own store (`_schemas`).
     Registry,
+    /// A singleton agent's leader election (`leader.<agent>`): one partition, never written;
+    /// the replica its consumer group assigns the partition to is the leader.
+    Election,
 }
 
 /// One topic.

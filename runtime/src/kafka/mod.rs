@@ -6,6 +6,7 @@
 pub mod config;
 pub mod dead_letter;
 pub mod error;
+pub mod leader;
 pub mod lifecycle;
 pub mod snapshot;
 pub mod stats;
