@@ -1,4 +1,5 @@
-//! Tracing on with no collector listening (the endpoint is a closed loopback port): the
+//! Tracing on with no working collector — a closed loopback port (refused at once), then a
+//! port that accepts connections and never answers (each export runs into its timeout): the
 //! agents still handle every input exactly once and stop cleanly, spans are still made and
 //! their trace context still travels on the outputs; the failed exports are counted and
 //! dropped, and shutting tracing down does not hang.
@@ -46,10 +47,29 @@ fn closed_port() -> u16 {
     listener.local_addr().expect("address").port()
 }
 
+/// A loopback port that accepts connections and never reads or answers, until the test ends.
+fn silent_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
 #[test]
-fn agents_work_on_when_the_collector_is_down() {
+fn agents_work_on_when_the_collector_is_down_or_hangs() {
+    // One after the other: the tracer provider is process-wide.
+    agents_work_on_with_a_collector_at(&format!("http://127.0.0.1:{}", closed_port()), "refused");
+    agents_work_on_with_a_collector_at(&format!("http://127.0.0.1:{}", silent_port()), "silent");
+}
+
+fn agents_work_on_with_a_collector_at(endpoint: &str, case: &str) {
     let mut config = TelemetryConfig::new("maxx-collector-down-test");
-    config.endpoint = format!("http://127.0.0.1:{}", closed_port());
+    config.endpoint = endpoint.to_owned();
     config.scheduled_delay = Duration::from_millis(20);
     config.export_timeout = Duration::from_millis(500);
     // A small queue, so that it overflows too: spans beyond it are dropped, not waited for.
@@ -57,7 +77,7 @@ fn agents_work_on_when_the_collector_is_down() {
     config.max_export_batch_size = 16;
     let guard = telemetry::init(&config).expect("tracing starts without a collector");
 
-    let namespace = namespace("collector-down");
+    let namespace = namespace(&format!("collector-{case}"));
     let ticks: Vec<_> = (0..2_000).map(tick).collect();
     let expected = expected(&ticks);
     let traceparent = |n: usize| format!("00-{:032x}-{:016x}-01", 0xd0_0000 + n, 0x77 + n);
@@ -95,7 +115,16 @@ fn agents_work_on_when_the_collector_is_down() {
 
     // The exporter tried, failed and dropped; the agents never noticed.
     let counts = guard.export_counts();
-    assert!(counts.failed_exports >= 1, "exports were attempted and failed: {counts:?}");
-    assert_eq!(counts.exported_spans, 0, "nothing can have been delivered: {counts:?}");
-    drop(guard); // bounded by the export timeout: returns although nothing listens
+    assert!(counts.failed_exports >= 1, "{case}: exports were attempted and failed: {counts:?}");
+    assert_eq!(counts.exported_spans, 0, "{case}: nothing can have been delivered: {counts:?}");
+    // Shutting down is bounded by the export timeout: it returns although nothing answers.
+    let dropping_since = Instant::now();
+    let dropping = std::thread::spawn(move || drop(guard));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !dropping.is_finished() {
+        assert!(Instant::now() < deadline, "{case}: dropping the telemetry guard hangs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    dropping.join().expect("the guard dropped");
+    eprintln!("{case}: {counts:?}; guard dropped in {:?}", dropping_since.elapsed());
 }
