@@ -568,7 +568,8 @@ impl Processor<'_> {
     }
 
     fn file_dead_letter(&mut self, message: &BorrowedMessage<'_>, topic: &str, kind: DeadLetterKind, reason: String, span: opentelemetry::global::BoxedSpan) -> Result<(), TxnFailure> {
-        tracing::warn!(topic, partition = message.partition(), offset = message.offset(), ?kind, %reason, "dead letter");
+        let trace_id = span.span_context().is_valid().then(|| span.span_context().trace_id().to_string()); // tracing: for log correlation
+        tracing::warn!(topic, partition = message.partition(), offset = message.offset(), ?kind, %reason, trace_id, "dead letter");
         let letter = BusEvent::from(dead_letter(message, topic, &self.identity, kind, reason.clone()));
         self.produce(&letter, span.span_context())?;
         trace::end_failed(span, &reason);
