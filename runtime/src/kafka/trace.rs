@@ -25,11 +25,12 @@
 //! queue): nothing here waits for it.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use maxx_events::BusEvent;
 use opentelemetry::global::{BoxedSpan, BoxedTracer};
 use opentelemetry::trace::{Link, Span, SpanContext, SpanKind, Status, TraceContextExt, TraceFlags, TraceState, Tracer};
-use opentelemetry::{Context, InstrumentationScope, KeyValue, SpanId, TraceId};
+use opentelemetry::{Context, InstrumentationScope, KeyValue, SpanId, StringValue, TraceId};
 use rdkafka::message::{BorrowedHeaders, Header, Headers, OwnedHeaders};
 
 /// The header name (W3C Trace Context, lower case as the spec writes it).
@@ -187,18 +188,22 @@ pub fn symbol(event: &BusEvent) -> Option<&str> {
 /// is when the instance starts.
 pub(crate) struct RuntimeTracer {
     tracer: BoxedTracer,
-    agent: String,
-    instance: String,
+    /// Agent and instance attributes, shared by every span (cloning them is a ref count).
+    identity: [KeyValue; 2],
 }
 
 impl RuntimeTracer {
     pub(crate) fn new(agent: &str, instance: &str) -> Self {
         let scope = InstrumentationScope::builder("maxx-runtime").with_version(env!("CARGO_PKG_VERSION")).build();
-        Self { tracer: opentelemetry::global::tracer_with_scope(scope), agent: agent.to_owned(), instance: instance.to_owned() }
+        let shared = |text: &str| StringValue::from(Arc::<str>::from(text));
+        Self {
+            tracer: opentelemetry::global::tracer_with_scope(scope),
+            identity: [KeyValue::new(ATTR_AGENT, shared(agent)), KeyValue::new(ATTR_INSTANCE, shared(instance))],
+        }
     }
 
     fn identity(&self) -> [KeyValue; 2] {
-        [KeyValue::new(ATTR_AGENT, self.agent.clone()), KeyValue::new(ATTR_INSTANCE, self.instance.clone())]
+        self.identity.clone()
     }
 
     /// The span of a transaction just begun: a root.
@@ -339,6 +344,30 @@ mod tests {
         let values: Vec<(String, Vec<u8>)> =
             headers.iter().map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec).unwrap_or_default())).collect();
         assert_eq!(values, vec![(TRACEPARENT.to_owned(), VALID.as_bytes().to_vec()), (TRACESTATE.to_owned(), b"vendor=value".to_vec())]);
+    }
+
+    fn headers(pairs: &[(&str, &[u8])]) -> OwnedHeaders {
+        pairs.iter().fold(OwnedHeaders::new(), |headers, (key, value)| headers.insert(Header { key, value: Some(*value) }))
+    }
+
+    #[test]
+    fn the_remote_parent_comes_from_the_headers() {
+        let valid = headers(&[("other", b"x"), ("TraceParent", VALID.as_bytes()), (TRACESTATE, b"vendor=value, other=1")]);
+        let parent = remote_parent(Some(valid.as_borrowed()));
+        let context = parent.span().span_context().clone();
+        assert_eq!(format_traceparent(&context).as_deref(), Some(VALID), "header names are case-insensitive");
+        assert!(context.is_remote());
+        assert_eq!(context.trace_state().header(), "vendor=value,other=1");
+
+        let bad_state = headers(&[(TRACEPARENT, VALID.as_bytes()), (TRACESTATE, b"Upper=case")]);
+        let context = remote_parent(Some(bad_state.as_borrowed())).span().span_context().clone();
+        assert_eq!(format_traceparent(&context).as_deref(), Some(VALID), "a malformed tracestate does not lose the parent");
+        assert_eq!(context.trace_state().header(), "");
+
+        for without in [headers(&[(TRACEPARENT, b"00-garbage")]), headers(&[(TRACESTATE, b"vendor=value")]), headers(&[])] {
+            assert!(!remote_parent(Some(without.as_borrowed())).has_active_span(), "no valid traceparent, no parent");
+        }
+        assert!(!remote_parent(None).has_active_span());
     }
 
     #[test]
