@@ -124,8 +124,8 @@ fn reloads_apply_between_transactions_while_events_flow_and_invalid_files_are_re
         assert!(VALUES.contains(&value), "tick {n}: {value} is no configuration's value (the refused file's would be 1)");
         assert!(value >= VALUES[*phase as usize], "tick {n}, produced with generation {phase} applied, handled with {value}");
     }
-    for generation in 1..VALUES.len() {
-        assert!(by_tick.values().any(|v| v[0] == VALUES[generation]), "generation {generation} visible in outputs");
+    for (generation, value) in VALUES.iter().enumerate().skip(1) {
+        assert!(by_tick.values().any(|v| v[0] == *value), "generation {generation} visible in outputs");
     }
     // Per symbol, in handling order, the configuration only moves forward.
     let mut per_symbol: BTreeMap<&str, Vec<(i64, i64)>> = BTreeMap::new();

@@ -2,6 +2,8 @@
 //! Add a subcommand by adding a variant to [`Command`], its module, and its match arm in
 //! [`run`].
 
+mod agent;
+mod config;
 mod registry;
 mod probe;
 mod schemas;
@@ -35,6 +37,11 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run one agent: `maxx agent <name>` (see `maxx agent --help`).
+    #[command(long_about = agent::LONG_ABOUT)]
+    Agent(agent::Args),
+    /// Agent configuration: `maxx config check FILE`.
+    Config(config::Args),
     /// The schema registry: `maxx registry serve`.
     Registry(registry::Args),
     /// Schema governance: `maxx schemas check|register|list`.
@@ -54,6 +61,8 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => Ok(ExitCode::SUCCESS),
+        Some(Command::Agent(args)) => agent::run(args),
+        Some(Command::Config(args)) => config::run(args),
         Some(Command::Registry(args)) => registry::run(args),
         Some(Command::Schemas(args)) => schemas::run(args),
         Some(Command::Topology(args)) => topology::run(args),

@@ -1,0 +1,142 @@
+//! `maxx agent <name>`: one agent process — the agent's logic on the Kafka exactly-once
+//! runtime, inside the service shell (`maxx_service`): HTTP control plane, configuration with
+//! hot reload, logs, metrics, traces.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::builder::PossibleValuesParser;
+use maxx_registry::client::HttpRegistry;
+use maxx_runtime::KafkaConfig;
+use maxx_service::agents::{self, AGENT_NAMES};
+use maxx_service::auth::Tokens;
+use maxx_service::config::{process_env, ConfigSource};
+use maxx_service::telemetry::{self, TelemetryConfig};
+use maxx_service::{logs, AgentService};
+
+/// The long help of `maxx agent` (set on its subcommand in `cli/mod.rs`).
+pub const LONG_ABOUT: &str = "Run one agent: consume its inputs, handle each with the agent's logic, produce its outputs,\n\
+        state snapshot and input offsets in one Kafka transaction (exactly once).\n\n\
+        Around it, an HTTP server (--http):\n  \
+        GET  /healthz   200 or 500 with {uptime, lag, reason, state}: 500 when not RUNNING, when\n                  \
+        lag or the last commit exceed service.max_lag / service.max_commit_latency_ms,\n                  \
+        when no broker is reachable, or when the last reload was refused\n  \
+        GET  /metrics   Prometheus text: events in/out per topic, dead letters, commit latency,\n                  \
+        aborts, consumer lag, rebalances, CPU, memory, open fds, the agent's KPIs\n  \
+        GET  /state     the agent's state as of its last commit (JSON)\n  \
+        POST /reload    re-read the config file, like SIGHUP (bearer token required)\n\
+        plus the agent's own routes. Routes that change something require\n\
+        `Authorization: Bearer <token>` (tokens from MAXX_TOKEN_FILE / MAXX_API_TOKEN); without a\n\
+        valid one they answer 401 and change nothing.\n\n\
+        Configuration: agent_config.yaml (--config; the default path may be missing, which means\n\
+        defaults), then MAXX__<SECTION>__<KEY> variables. An invalid file stops the start with\n\
+        every problem listed. SIGHUP or POST /reload re-reads it: a valid file takes effect between\n\
+        two transactions, without a restart and without losing an event; an invalid one is\n\
+        refused (HTTP 422, the log, /healthz) and the old configuration stays.\n\n\
+        SIGTERM or SIGINT: the open transaction is committed, the group left, the process exits.";
+
+/// Run one agent.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  \
+        maxx agent risk_sentinel --config deploy/config/agent_config.yaml\n  \
+        MAXX_BOOTSTRAP=kafka:9092 MAXX_SCHEMA_REGISTRY=http://registry:8081 maxx agent alpha --instance 1\n  \
+        MAXX__RISK__DAILY_DRAWDOWN_PCT=2.5 MAXX_LOG=debug maxx agent risk_sentinel --http 127.0.0.1:9101\n  \
+        kill -HUP <pid>                                    # reload the config\n  \
+        curl -s localhost:9100/healthz\n  \
+        curl -s -X POST -H \"Authorization: Bearer $TOKEN\" localhost:9100/reload\n\n\
+        Environment:\n  \
+        MAXX_BOOTSTRAP               Kafka bootstrap servers (default 127.0.0.1:9092)\n  \
+        MAXX_SCHEMA_REGISTRY         schema registry URL (default http://127.0.0.1:8081)\n  \
+        MAXX_NAMESPACE               prefix of every topic and group name (default none)\n  \
+        MAXX_INSTANCE                instance ordinal, as --instance (default 0)\n  \
+        MAXX_HTTP_ADDR               HTTP listen address, as --http (default 0.0.0.0:9100)\n  \
+        MAXX_CONFIG                  config file, as --config (default /config/agent_config.yaml)\n  \
+        MAXX__<SECTION>__<KEY>       override one config key, e.g. MAXX__SERVICE__MAX_LAG=500\n  \
+        MAXX_TOKEN_FILE              bearer tokens for mutating routes: lines name:token, or one token\n  \
+        MAXX_API_TOKEN               one more bearer token (named env)\n  \
+        MAXX_LOG                     log level or filter, e.g. info,maxx_runtime=debug (else RUST_LOG,\n                               \
+        else service.log_level)\n  \
+        MAXX_LOG_FORMAT              json | human (else service.log_format; auto: human on a terminal)\n  \
+        OTEL_EXPORTER_OTLP_ENDPOINT  OTLP/gRPC collector for traces (else service.otel_endpoint);\n                               \
+        OTEL_SDK_DISABLED=true turns tracing off"
+)]
+pub struct Args {
+    /// The agent to run.
+    #[arg(value_name = "NAME", value_parser = PossibleValuesParser::new(AGENT_NAMES))]
+    name: String,
+    /// The agent_config.yaml to read (a missing default file means defaults; a named one must exist).
+    #[arg(long, env = "MAXX_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address of the HTTP server (health, metrics, reload, the agent's routes).
+    #[arg(long, env = "MAXX_HTTP_ADDR", default_value = "0.0.0.0:9100", value_name = "ADDR")]
+    http: SocketAddr,
+    /// Instance ordinal: the transactional id is maxx.<agent>-<N>; a restarted N fences the old one.
+    #[arg(long, env = "MAXX_INSTANCE", default_value_t = 0, value_name = "N")]
+    instance: u32,
+    /// Kafka bootstrap servers.
+    #[arg(long, env = "MAXX_BOOTSTRAP", default_value = "127.0.0.1:9092", value_name = "HOST:PORT")]
+    bootstrap: String,
+    /// Schema registry URL.
+    #[arg(long = "schema-registry", env = "MAXX_SCHEMA_REGISTRY", default_value = "http://127.0.0.1:8081", value_name = "URL")]
+    schema_registry: String,
+    /// Prefix of every topic and consumer group name (test and staging clusters).
+    #[arg(long, env = "MAXX_NAMESPACE", default_value = "", value_name = "PREFIX")]
+    namespace: String,
+    /// Register missing schemas instead of refusing to start (development only).
+    #[arg(long)]
+    register_schemas: bool,
+}
+
+/// Runs the agent until SIGTERM/SIGINT.
+///
+/// # Errors
+/// An unknown or unavailable agent, an invalid configuration or token file, an address that
+/// cannot be bound, or a runtime that stopped with an error (fenced, fatal, crash loop).
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let factory = agents::factory(&args.name)?;
+    let mut kafka = KafkaConfig::new(&args.bootstrap);
+    kafka.instance = args.instance;
+    kafka.namespace.clone_from(&args.namespace);
+    let registry = HttpRegistry::new(&args.schema_registry).context("MAXX_SCHEMA_REGISTRY / --schema-registry")?;
+    let source = ConfigSource::new(args.config.clone());
+    let path = source.path.display().to_string();
+    let mut service = AgentService::new(kafka, Arc::new(registry), factory, source, process_env()).with_context(|| format!("starting {} with {path}", args.name))?;
+    let config = service.config().current();
+
+    let log = logs::init(&args.name, &config.service.log_level, &config.service.log_format).context("setting up logs")?;
+    service.config().on_reload(move |config| {
+        if let Err(error) = log.set_config_level(&config.service.log_level) {
+            tracing::warn!(%error, "log level of the reloaded configuration not applied");
+        }
+    });
+
+    let instance = service.identity().instance.clone();
+    let otel_endpoint = config.service.otel_endpoint.clone();
+    let tracing_config = TelemetryConfig::from_vars(format!("maxx-{}", args.name), |var| {
+        let value = std::env::var(var).ok().filter(|v| !v.is_empty());
+        if var == "OTEL_EXPORTER_OTLP_ENDPOINT" { value.or_else(|| otel_endpoint.clone()) } else { value }
+    })
+    .context("tracing configuration (OTEL_* variables)")?
+    .with_instance(instance.clone());
+    // Tracing never stops an agent: without it, spans are no-ops.
+    let _tracing = telemetry::init(&tracing_config).map_err(|error| tracing::warn!(%error, "traces are not exported")).ok();
+
+    let tokens = Tokens::from_env().context("MAXX_TOKEN_FILE / MAXX_API_TOKEN")?;
+    if tokens.is_empty() {
+        tracing::warn!("no bearer token configured (MAXX_TOKEN_FILE, MAXX_API_TOKEN): mutating routes refuse every request");
+    }
+    service = service.with_tokens(tokens).publishing_commands().handling_signals();
+    if args.register_schemas {
+        service = service.registering_schemas();
+    }
+    let listener = std::net::TcpListener::bind(args.http).with_context(|| format!("listening on {} (MAXX_HTTP_ADDR / --http)", args.http))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    tracing::info!(agent = %args.name, %instance, http = %address, bootstrap = %args.bootstrap, config = %path, "agent starting");
+    service.run(listener).with_context(|| format!("agent {instance}"))?;
+    tracing::info!(agent = %args.name, %instance, "agent stopped");
+    Ok(ExitCode::SUCCESS)
+}
