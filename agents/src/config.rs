@@ -96,7 +96,7 @@ pub struct AgentConfig {
     /// Sentiment.
     pub sentiment: SentimentConfig,
     /// MetaGovernor.
-    pub meta_governor: MetaGovernorConfig,
+    pub meta_governor: crate::meta_governor::MetaGovernorConfig,
     /// The service shell around every agent: health bounds, logs, traces.
     pub service: ServiceConfig,
 }
@@ -185,28 +185,6 @@ impl Validate for SentimentConfig {
             }
         }
         problems
-    }
-}
-
-/// `meta_governor:` — reweighting of the alpha blend.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MetaGovernorConfig {
-    /// Learn and publish new weights; off keeps the configured blend.
-    pub enable_rl: bool,
-    /// When the learning rule is re-fitted (cron, five fields, UTC).
-    pub retrain_cron: String,
-}
-
-impl Default for MetaGovernorConfig {
-    fn default() -> Self {
-        Self { enable_rl: true, retrain_cron: "5 1 * * *".into() }
-    }
-}
-
-impl Validate for MetaGovernorConfig {
-    fn problems(&self) -> Vec<ConfigError> {
-        check_cron("meta_governor.retrain_cron", &self.retrain_cron).into_iter().collect()
     }
 }
 
