@@ -115,45 +115,7 @@ impl Validate for AgentConfig {
     }
 }
 
-/// `market_data:` — exchange feeds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MarketDataConfig {
-    /// First reconnect delay after a feed drops, doubled per failed attempt (milliseconds).
-    pub retry_backoff_ms: u64,
-    /// Resubscribe to every stream this often (seconds).
-    pub resubscribe_sec: u64,
-    /// Venues to connect to: binance, coinbase, bybit, oanda.
-    pub feeds: Vec<String>,
-}
-
-impl Default for MarketDataConfig {
-    fn default() -> Self {
-        Self {
-            retry_backoff_ms: 250,
-            resubscribe_sec: 300,
-            feeds: ["binance", "coinbase", "bybit", "oanda"].map(String::from).to_vec(),
-        }
-    }
-}
-
-impl Validate for MarketDataConfig {
-    fn problems(&self) -> Vec<ConfigError> {
-        let mut problems = Vec::new();
-        if !(10..=60_000).contains(&self.retry_backoff_ms) {
-            problems.push(ConfigError::new("market_data.retry_backoff_ms", format!("{} is outside 10..=60000", self.retry_backoff_ms)));
-        }
-        if !(1..=86_400).contains(&self.resubscribe_sec) {
-            problems.push(ConfigError::new("market_data.resubscribe_sec", format!("{} is outside 1..=86400", self.resubscribe_sec)));
-        }
-        for (i, feed) in self.feeds.iter().enumerate() {
-            if !["binance", "coinbase", "bybit", "oanda"].contains(&feed.as_str()) {
-                problems.push(ConfigError::new(format!("market_data.feeds[{i}]"), format!("unknown venue {feed:?} (binance, coinbase, bybit, oanda)")));
-            }
-        }
-        problems
-    }
-}
+pub use crate::market_data::MarketDataConfig;
 
 /// `sentiment:` — news and social scoring.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@ pub mod alpha;
 pub mod config;
 pub mod contract;
 pub mod execution;
+pub mod market_data;
 pub mod meta_governor;
 pub mod portfolio;
 pub mod risk;
