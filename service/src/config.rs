@@ -169,8 +169,11 @@ pub fn process_env() -> Vec<(String, String)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Feeds that need no credentials, so files are valid without secrets.
+    pub(crate) const FEEDS: &str = "market_data:\n  feeds: [binance]\n";
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
@@ -188,16 +191,16 @@ mod tests {
 
     #[test]
     fn the_file_sets_values_and_keeps_defaults_for_the_rest() {
-        let config = parse_text("market_data:\n  retry_backoff_ms: 500\nservice:\n  max_lag: 42\n", &[]).expect("parses");
-        assert_eq!(config.market_data.retry_backoff_ms, 500);
-        assert_eq!(config.service.max_lag, 42);
-        assert_eq!(config.market_data.feeds, AgentConfig::default().market_data.feeds);
+        let config = parse_text("service:\n  max_lag: 42\n  log_format: json\n", &[]).expect("parses");
+        assert_eq!((config.service.max_lag, config.service.log_format.as_str()), (42, "json"));
+        assert_eq!(config.service.max_commit_latency_ms, AgentConfig::default().service.max_commit_latency_ms);
+        assert_eq!(config.market_data, AgentConfig::default().market_data);
     }
 
     #[test]
     fn unknown_keys_and_wrong_types_in_the_file_are_refused() {
-        let unknown = parse_text("market_data:\n  retry_backof_ms: 500\n", &[]).expect_err("typo");
-        assert!(matches!(&unknown, LoadError::Parse { reason, .. } if reason.contains("retry_backof_ms")), "{unknown}");
+        let unknown = parse_text("service:\n  max_lagg: 500\n", &[]).expect_err("typo");
+        assert!(matches!(&unknown, LoadError::Parse { reason, .. } if reason.contains("max_lagg")), "{unknown}");
         let section = parse_text("marketdata: {}\n", &[]).expect_err("unknown section");
         assert!(matches!(section, LoadError::Parse { .. }));
         let typed = parse_text("service:\n  max_lag: lots\n", &[]).expect_err("not a number");
@@ -207,10 +210,10 @@ mod tests {
     #[test]
     fn environment_overrides_take_precedence_over_the_file() {
         let config = parse_text(
-            "market_data:\n  retry_backoff_ms: 500\n",
+            "service:\n  max_lag: 500\n",
             &[
-                ("MAXX__MARKET_DATA__RETRY_BACKOFF_MS", "750"),
-                ("MAXX__market_data__feeds", "[binance, oanda]"),
+                ("MAXX__SERVICE__MAX_LAG", "750"),
+                ("MAXX__market_data__feeds", "[binance, coinbase]"),
                 ("MAXX__META_GOVERNOR__RETRAIN_CRON", "*/5 * * * *"),
                 ("MAXX__META_GOVERNOR__ENABLE_RL", "false"),
                 ("MAXX__SENTIMENT__SCORE_FEED", "risingwave://scores"),
@@ -218,8 +221,8 @@ mod tests {
             ],
         )
         .expect("overrides apply");
-        assert_eq!(config.market_data.retry_backoff_ms, 750);
-        assert_eq!(config.market_data.feeds, ["binance", "oanda"]);
+        assert_eq!(config.service.max_lag, 750);
+        assert_eq!(config.market_data.feeds, ["binance", "coinbase"]);
         assert_eq!(config.meta_governor.retrain_cron, "*/5 * * * *");
         assert!(!config.meta_governor.enable_rl);
         assert_eq!(config.sentiment.score_feed.as_deref(), Some("risingwave://scores"));
@@ -228,8 +231,8 @@ mod tests {
     #[test]
     fn overrides_of_unknown_keys_or_with_bad_values_are_typed_errors() {
         assert_eq!(
-            parse_text("", &[("MAXX__MARKET_DATA__RETRY", "1")]),
-            Err(LoadError::UnknownOverride { var: "MAXX__MARKET_DATA__RETRY".into(), key: "market_data.retry".into() })
+            parse_text("", &[("MAXX__SERVICE__MAX", "1")]),
+            Err(LoadError::UnknownOverride { var: "MAXX__SERVICE__MAX".into(), key: "service.max".into() })
         );
         assert!(matches!(parse_text("", &[("MAXX__NOPE__X", "1")]), Err(LoadError::UnknownOverride { .. })));
         assert!(matches!(parse_text("", &[("MAXX__SERVICE", "1")]), Err(LoadError::UnknownOverride { .. })));
@@ -243,18 +246,18 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("maxx-config-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("invalid.yaml");
-        std::fs::write(&path, "market_data:\n  retry_backoff_ms: 1\nservice:\n  max_lag: 0\n  log_format: xml\n").expect("write");
+        std::fs::write(&path, format!("{FEEDS}service:\n  max_lag: 0\n  max_commit_latency_ms: 0\n  log_format: xml\n")).expect("write");
         let source = ConfigSource { path: path.clone(), explicit: true };
         let error = load(&source, &[]).expect_err("invalid");
         let problems = error.problems();
         assert_eq!(problems.len(), 3, "{problems:?}");
-        assert!(problems.iter().any(|p| p.starts_with("market_data.retry_backoff_ms")));
+        assert!(problems.iter().any(|p| p.starts_with("service.max_commit_latency_ms")));
         assert!(problems.iter().any(|p| p.starts_with("service.max_lag")));
         assert!(problems.iter().any(|p| p.starts_with("service.log_format")));
         // The environment can repair what the file got wrong, and the result is valid.
         let repaired = load(
             &source,
-            &env(&[("MAXX__MARKET_DATA__RETRY_BACKOFF_MS", "100"), ("MAXX__SERVICE__MAX_LAG", "5"), ("MAXX__SERVICE__LOG_FORMAT", "json")]),
+            &env(&[("MAXX__SERVICE__MAX_COMMIT_LATENCY_MS", "100"), ("MAXX__SERVICE__MAX_LAG", "5"), ("MAXX__SERVICE__LOG_FORMAT", "json")]),
         )
         .expect("valid");
         assert_eq!(repaired.service.max_lag, 5);
@@ -264,13 +267,17 @@ mod tests {
     #[test]
     fn a_missing_default_file_means_defaults_but_a_missing_named_file_is_an_error() {
         let missing = std::env::temp_dir().join("maxx-config-test-does-not-exist.yaml");
-        assert_eq!(load(&ConfigSource { path: missing.clone(), explicit: false }, &[]), Ok(AgentConfig::default()));
+        let empty = std::env::temp_dir().join(format!("maxx-config-test-empty-{}.yaml", std::process::id()));
+        std::fs::write(&empty, "").expect("write");
+        // The defaults, validated like any file.
+        assert_eq!(load(&ConfigSource { path: missing.clone(), explicit: false }, &[]), load(&ConfigSource { path: empty.clone(), explicit: true }, &[]));
+        std::fs::remove_file(&empty).expect("clean up");
         assert!(matches!(load(&ConfigSource { path: missing, explicit: true }, &[]), Err(LoadError::Read { .. })));
     }
 
     #[test]
     fn the_printed_yaml_reads_back_as_the_same_configuration() {
-        let config = parse_text("market_data:\n  retry_backoff_ms: 321\n", &[("MAXX__SERVICE__OTEL_ENDPOINT", "http://collector:4317")]).expect("parses");
+        let config = parse_text("service:\n  max_lag: 321\n", &[("MAXX__SERVICE__OTEL_ENDPOINT", "http://collector:4317")]).expect("parses");
         let yaml = to_yaml(&config).expect("prints");
         assert_eq!(parse_text(&yaml, &[]).expect("reads back"), config);
     }

@@ -30,7 +30,8 @@ pub struct Sample {
     pub help: String,
     /// Counter or gauge.
     pub kind: Kind,
-    /// Labels besides `agent` and `instance` (added to every sample).
+    /// Labels besides `agent` and `agent_instance` (added to every sample; not `instance`,
+    /// which Prometheus sets to the scrape target and would rename ours to `exported_instance`).
     pub labels: Vec<(String, String)>,
     /// The value.
     pub value: f64,
@@ -144,7 +145,7 @@ pub struct Inputs<'a> {
 /// Renders the Prometheus text exposition.
 #[allow(clippy::cast_precision_loss)] // counters as Prometheus floats
 pub fn render(inputs: &Inputs<'_>) -> String {
-    let base = [("agent".to_owned(), inputs.identity.agent.clone()), ("instance".to_owned(), inputs.identity.instance.clone())];
+    let base = [("agent".to_owned(), inputs.identity.agent.clone()), ("agent_instance".to_owned(), inputs.identity.instance.clone())];
     let mut w = Writer { out: String::new(), base: &base };
     let stats = inputs.stats;
 
@@ -216,7 +217,7 @@ pub fn render(inputs: &Inputs<'_>) -> String {
 fn render_kpis(w: &mut Writer<'_>, sources: &[Arc<dyn KpiSource>]) {
     let mut families: Vec<(String, String, Kind, Vec<Sample>)> = Vec::new();
     for sample in sources.iter().flat_map(|s| s.samples()) {
-        let reserved = sample.labels.iter().any(|(k, _)| k == "agent" || k == "instance");
+        let reserved = sample.labels.iter().any(|(k, _)| k == "agent" || k == "agent_instance");
         if !valid_name(&sample.name, true) || sample.labels.iter().any(|(k, _)| !valid_name(k, false) || k.starts_with("__")) || reserved {
             tracing::warn!(metric = %sample.name, "KPI sample with an invalid metric or label name skipped");
             continue;

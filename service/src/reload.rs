@@ -128,30 +128,32 @@ impl ConfigStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::tests::FEEDS;
 
     #[test]
     fn a_valid_reload_is_queued_and_an_invalid_one_keeps_the_old_configuration() {
         let path = std::env::temp_dir().join(format!("maxx-reload-test-{}.yaml", std::process::id()));
-        std::fs::write(&path, "market_data:\n  retry_backoff_ms: 100\n").expect("write");
+        let file = |text: &str| std::fs::write(&path, format!("{FEEDS}{text}")).expect("write");
+        file("service:\n  max_lag: 100\n");
         let pending = Arc::new(PendingConfig::default());
         let store = ConfigStore::open(ConfigSource { path: path.clone(), explicit: true }, Vec::new(), Arc::clone(&pending)).expect("valid");
-        assert_eq!(store.current().market_data.retry_backoff_ms, 100);
+        assert_eq!(store.current().service.max_lag, 100);
         assert!(pending.take().is_none(), "the initial configuration is the agent's own");
 
-        std::fs::write(&path, "market_data:\n  retry_backoff_ms: 200\n").expect("write");
+        file("service:\n  max_lag: 200\n");
         assert_eq!(store.reload(), Ok(Accepted { generation: 1 }));
         let (generation, queued) = pending.take().expect("queued for the agent");
-        assert_eq!((generation, queued.market_data.retry_backoff_ms), (1, 200));
+        assert_eq!((generation, queued.service.max_lag), (1, 200));
 
-        std::fs::write(&path, "market_data:\n  retry_backoff_ms: 1\n  bogus: 2\n").expect("write");
+        file("service:\n  max_lag: 0\n  bogus: 2\n");
         let refused = store.reload().expect_err("invalid");
         assert!(matches!(refused, LoadError::Parse { .. }));
-        assert_eq!(store.current().market_data.retry_backoff_ms, 200, "old configuration stays");
+        assert_eq!(store.current().service.max_lag, 200, "old configuration stays");
         assert_eq!(store.generation(), 1);
         assert!(store.refused().is_some_and(|p| p[0].contains("bogus")));
         assert!(pending.take().is_none(), "nothing reaches the agent");
 
-        std::fs::write(&path, "market_data:\n  retry_backoff_ms: 300\n").expect("write");
+        file("service:\n  max_lag: 300\n");
         assert_eq!(store.reload(), Ok(Accepted { generation: 2 }));
         assert_eq!(store.refused(), None, "a successful reload clears the refusal");
         std::fs::remove_file(&path).expect("clean up");
