@@ -12,7 +12,8 @@ use super::TelemetryError;
 
 /// What [`init`](super::init) installed. Keep it alive as long as the agent runs; dropping
 /// it flushes the queued spans (waiting at most about the export timeout) and turns
-/// tracing off for the process.
+/// tracing off for the process. One at a time: dropping an older guard after a newer
+/// [`init`](super::init) turns the newer one's tracing off too (the provider is global).
 #[must_use = "dropping the guard turns tracing off again"]
 pub struct TelemetryGuard {
     installed: Option<Installed>,
