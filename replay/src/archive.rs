@@ -275,6 +275,52 @@ impl<R: Read> Iterator for ArchiveReader<R> {
     }
 }
 
+/// The writer schemas of an archive as a [`SchemaRegistry`], so its values decode without
+/// a registry service. A schema this build uses but the archive lacks gets an id no archive
+/// value carries (values are then read with their own writer schema and resolved).
+#[derive(Debug, Default)]
+pub struct ArchiveSchemas {
+    schemas: std::sync::Mutex<BTreeMap<u32, String>>,
+}
+
+impl ArchiveSchemas {
+    /// The schemas of one or more archives.
+    pub fn new(schemas: BTreeMap<u32, String>) -> Self {
+        Self { schemas: std::sync::Mutex::new(schemas) }
+    }
+
+    fn locked(&self) -> std::sync::MutexGuard<'_, BTreeMap<u32, String>> {
+        self.schemas.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn same_schema(a: &str, b: &str) -> bool {
+    match (serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+impl maxx_events::SchemaRegistry for ArchiveSchemas {
+    fn register(&self, _subject: &str, schema: &str) -> Result<u32, maxx_events::RegistryError> {
+        let mut schemas = self.locked();
+        if let Some((id, _)) = schemas.iter().find(|(_, text)| same_schema(text, schema)) {
+            return Ok(*id);
+        }
+        let id = schemas.keys().next_back().copied().unwrap_or(0).saturating_add(1_000_000);
+        schemas.insert(id, schema.to_owned());
+        Ok(id)
+    }
+
+    fn lookup(&self, subject: &str, schema: &str) -> Result<Option<u32>, maxx_events::RegistryError> {
+        self.register(subject, schema).map(Some)
+    }
+
+    fn schema_by_id(&self, id: u32) -> Result<Option<String>, maxx_events::RegistryError> {
+        Ok(self.locked().get(&id).cloned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

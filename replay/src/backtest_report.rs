@@ -324,3 +324,18 @@ pub fn to_html(report: &BacktestReport, obs: &Observations) -> String {
     html.push_str("</table>\n</body></html>\n");
     html
 }
+
+/// SHA-256 of `bytes` as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    crate::audit::hex(&Sha256::digest(bytes))
+}
+
+/// SHA-256 of a configuration as JSON (field order is the types' declaration order, maps
+/// are ordered): the same settings give the same hash.
+///
+/// # Errors
+/// When the configuration cannot be serialized (a defect of its types).
+pub fn config_sha256(config: &maxx_agents::config::AgentConfig) -> Result<String, serde_json::Error> {
+    Ok(sha256_hex(&serde_json::to_vec(config)?))
+}

@@ -15,6 +15,7 @@ pub mod backtest_report;
 pub mod error;
 pub mod kafka;
 pub mod metrics;
+pub mod run_audit;
 pub mod sample;
 pub mod svg;
 pub mod ticks_csv;

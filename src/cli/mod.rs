@@ -3,8 +3,11 @@
 //! [`run`].
 
 mod agent;
+mod archive;
+mod backtest;
 mod config;
 mod registry;
+mod replay;
 mod probe;
 mod schemas;
 mod setup;
@@ -52,6 +55,12 @@ enum Command {
     Setup(setup::Args),
     /// Exit 0 when a URL answers 2xx (health checks in images without curl).
     Probe(probe::Args),
+    /// Replay ticks through the trading agents and report: `maxx backtest --ticks FILE --out DIR`.
+    Backtest(backtest::Args),
+    /// Topics to Avro container files and back: `maxx archive export|import`.
+    Archive(archive::Args),
+    /// Audit: rebuild portfolio and risk state from the log: `maxx replay audit`.
+    Replay(replay::Args),
 }
 
 /// Runs the parsed command line.
@@ -68,6 +77,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Topology(args)) => topology::run(args),
         Some(Command::Setup(args)) => setup::run(args),
         Some(Command::Probe(args)) => probe::run(args),
+        Some(Command::Backtest(args)) => backtest::run(args),
+        Some(Command::Archive(args)) => archive::run(args),
+        Some(Command::Replay(args)) => replay::run(args),
     }
 }
 
