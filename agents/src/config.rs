@@ -94,7 +94,9 @@ pub struct AgentConfig {
     /// Portfolio.
     pub portfolio: crate::portfolio::PortfolioConfig,
     /// Sentiment.
-    pub sentiment: SentimentConfig,
+    pub sentiment: crate::sentiment::SentimentConfig,
+    /// SessionClock.
+    pub session_clock: crate::session_clock::SessionClockConfig,
     /// MetaGovernor.
     pub meta_governor: crate::meta_governor::MetaGovernorConfig,
     /// The service shell around every agent: health bounds, logs, traces.
@@ -109,6 +111,7 @@ impl Validate for AgentConfig {
         problems.extend(self.exec.problems());
         problems.extend(self.portfolio.problems());
         problems.extend(self.sentiment.problems());
+        problems.extend(self.session_clock.problems());
         problems.extend(self.meta_governor.problems());
         problems.extend(self.service.problems());
         problems
@@ -116,39 +119,6 @@ impl Validate for AgentConfig {
 }
 
 pub use crate::market_data::MarketDataConfig;
-
-/// `sentiment:` — news and social scoring.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SentimentConfig {
-    /// Where scores are also published for other consumers (a URL, e.g. `risingwave://…`).
-    pub score_feed: Option<String>,
-    /// Sources accepted: newsapi.org, twitter, reddit.
-    pub news_apis: Vec<String>,
-}
-
-impl Default for SentimentConfig {
-    fn default() -> Self {
-        Self { score_feed: None, news_apis: ["newsapi.org", "twitter", "reddit"].map(String::from).to_vec() }
-    }
-}
-
-impl Validate for SentimentConfig {
-    fn problems(&self) -> Vec<ConfigError> {
-        let mut problems = Vec::new();
-        if let Some(url) = &self.score_feed {
-            if !looks_like_url(url) {
-                problems.push(ConfigError::new("sentiment.score_feed", format!("{url:?} is not a URL (scheme://rest)")));
-            }
-        }
-        for (i, api) in self.news_apis.iter().enumerate() {
-            if !["newsapi.org", "twitter", "reddit"].contains(&api.as_str()) {
-                problems.push(ConfigError::new(format!("sentiment.news_apis[{i}]"), format!("unknown source {api:?} (newsapi.org, twitter, reddit)")));
-            }
-        }
-        problems
-    }
-}
 
 /// `service:` — the shell every agent process has: when `/healthz` turns unhealthy, how it
 /// logs, where it sends traces. Environment variables (`MAXX_LOG`, `MAXX_LOG_FORMAT`,

@@ -14,5 +14,7 @@ pub mod market_data;
 pub mod meta_governor;
 pub mod portfolio;
 pub mod risk;
+pub mod sentiment;
+pub mod session_clock;
 
 pub use contract::{Agent, DynAgent, Emitter, Envelope, Invalid, SnapshotError};
