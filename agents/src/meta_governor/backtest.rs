@@ -20,6 +20,7 @@ use std::collections::VecDeque;
 use maxx_events::{BlendWeights, BusEvent, EventTime, FixedPoint, Producer, RiskEventKind, Tick};
 use serde::{Deserialize, Serialize};
 
+use super::state::RecentTick;
 use crate::alpha::{check_weights, Alpha, AlphaConfig, WeightsConfig};
 use crate::config::AgentConfig;
 use crate::contract::{DynAgent, Emitter};
@@ -71,7 +72,7 @@ struct Link {
 ///
 /// # Errors
 /// [`BacktestError`] for unusable weights or a chain that runs away.
-pub fn run<'a>(config: &AgentConfig, weights: &BlendWeights, ticks: impl IntoIterator<Item = &'a Tick>) -> Result<BacktestResult, BacktestError> {
+pub fn run(config: &AgentConfig, weights: &BlendWeights, ticks: &[Tick]) -> Result<BacktestResult, BacktestError> {
     check_weights(weights).map_err(BacktestError::Weights)?;
     let alpha = AlphaConfig {
         weights: WeightsConfig { momentum: weights.momentum, mean_reversion: weights.mean_reversion, breakout: weights.breakout, sentiment: weights.sentiment },
@@ -93,7 +94,7 @@ pub fn run<'a>(config: &AgentConfig, weights: &BlendWeights, ticks: impl IntoIte
     let start = config.portfolio.starting_cash;
     let mut result = BacktestResult { start_equity: start, end_equity: start, signals: 0, fills: 0, refused: 0, breached: false };
     let mut queue = VecDeque::new();
-    for (index, tick) in ticks.into_iter().enumerate() {
+    for (index, tick) in ticks.iter().enumerate() {
         queue.push_back(BusEvent::from(tick.clone()));
         let mut handled = 0usize;
         while let Some(event) = queue.pop_front() {
@@ -148,10 +149,10 @@ pub struct Validation {
 }
 
 /// Backtests `candidate` against `current` on `ticks` and judges it.
-pub fn validate(config: &AgentConfig, current: &BlendWeights, candidate: &BlendWeights, ticks: &VecDeque<Tick>, at: EventTime) -> Validation {
+pub fn validate(config: &AgentConfig, current: &BlendWeights, candidate: &BlendWeights, recent: &VecDeque<RecentTick>, at: EventTime) -> Validation {
     let mut verdict = Validation {
         at,
-        ticks: ticks.len(),
+        ticks: recent.len(),
         current: *current,
         candidate: *candidate,
         current_result: None,
@@ -160,11 +161,12 @@ pub fn validate(config: &AgentConfig, current: &BlendWeights, candidate: &BlendW
         reason: String::new(),
     };
     let governor = &config.meta_governor;
-    if ticks.len() < governor.min_validation_ticks {
-        verdict.reason = format!("refused: {} ticks kept, validation needs {}", ticks.len(), governor.min_validation_ticks);
+    if recent.len() < governor.min_validation_ticks {
+        verdict.reason = format!("refused: {} ticks kept, validation needs {}", recent.len(), governor.min_validation_ticks);
         return verdict;
     }
-    let (current_run, candidate_run) = (run(config, current, ticks), run(config, candidate, ticks));
+    let ticks: Vec<Tick> = recent.iter().map(RecentTick::to_tick).collect();
+    let (current_run, candidate_run) = (run(config, current, &ticks), run(config, candidate, &ticks));
     verdict.current_result = current_run.as_ref().ok().copied();
     verdict.candidate_result = candidate_run.as_ref().ok().copied();
     let (current_run, candidate_run) = match (current_run, candidate_run) {

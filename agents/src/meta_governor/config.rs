@@ -56,7 +56,7 @@ impl Default for MetaGovernorConfig {
             learning_rate: hundredths(50),
             max_step: hundredths(10),
             min_weight: hundredths(2),
-            validation_ticks: 2_000,
+            validation_ticks: 1_000,
             min_validation_ticks: 100,
             validation_margin_pct: hundredths(10),
             kelly_clamp: hundredths(25),

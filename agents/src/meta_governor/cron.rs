@@ -71,18 +71,15 @@ impl Schedule {
     pub fn next_after(&self, after: EventTime) -> Option<EventTime> {
         // The first whole minute strictly after `after`.
         let first = after.as_micros().div_euclid(MINUTE_US).checked_add(1)?.checked_mul(MINUTE_US)?;
-        let mut day = first.div_euclid(DAY_US);
-        let mut from_minute = first.rem_euclid(DAY_US) / MINUTE_US;
-        for _ in 0..SEARCH_DAYS {
-            if self.day_matches(day) {
-                if let Some(minute_of_day) = self.first_time_of_day(from_minute) {
-                    return day.checked_mul(DAY_US)?.checked_add(minute_of_day * MINUTE_US).map(EventTime::from_micros);
-                }
+        let first_day = first.div_euclid(DAY_US);
+        let first_minute = first.rem_euclid(DAY_US) / MINUTE_US;
+        (first_day..first_day.checked_add(SEARCH_DAYS)?).find_map(|day| {
+            if !self.day_matches(day) {
+                return None;
             }
-            day += 1;
-            from_minute = 0;
-        }
-        None
+            let minute_of_day = self.first_time_of_day(if day == first_day { first_minute } else { 0 })?;
+            day.checked_mul(DAY_US)?.checked_add(minute_of_day * MINUTE_US).map(EventTime::from_micros)
+        })
     }
 
     /// True when a fire time lies in `(previous, now]`.

@@ -49,7 +49,7 @@ mod tests;
 use maxx_events::{BlendWeights, BusEvent, FixedPoint, GovernorWeights, Pnl, Signal, Tick};
 
 pub use config::MetaGovernorConfig;
-pub use state::{MetaGovernorState, ReweightRecord};
+pub use state::{MetaGovernorState, RecentTick, ReweightRecord};
 
 use crate::alpha::check_weights;
 use crate::config::AgentConfig;
@@ -113,7 +113,7 @@ impl MetaGovernor {
     fn on_tick(&mut self, tick: &Tick) -> Result<(), Invalid> {
         tick_mark(tick)?;
         let keep = self.config.meta_governor.validation_ticks.max(1);
-        self.state.ticks.push_back(tick.clone());
+        self.state.ticks.push_back(RecentTick::of(tick));
         while self.state.ticks.len() > keep {
             self.state.ticks.pop_front();
         }

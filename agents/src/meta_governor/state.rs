@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use maxx_events::{BlendWeights, EventTime, FixedPoint, Tick};
+use maxx_events::{BlendWeights, EventId, EventTime, FixedPoint, Producer, Tick};
 use serde::{Deserialize, Serialize};
 
 use super::attribution::{Attribution, SignalRecord};
@@ -32,7 +32,7 @@ pub struct MetaGovernorState {
     /// Realized PnL that could not be tied to one signal, since the start.
     pub unattributed: FixedPoint,
     /// The newest ticks (all symbols), oldest first, for the validation backtest.
-    pub ticks: VecDeque<Tick>,
+    pub ticks: VecDeque<RecentTick>,
     /// Event time of the latest input.
     pub last_input: Option<EventTime>,
     /// The reweight schedule `next_reweight` was computed for.
@@ -64,4 +64,48 @@ pub struct ReweightRecord {
     pub published: bool,
     /// What happened, in words.
     pub outcome: String,
+}
+
+/// A tick as kept for the validation backtest: only what the chain reads (the snapshot of
+/// a window of a thousand ticks stays small).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentTick {
+    /// The tick's event id (the backtest's output ids derive from it).
+    pub event_id: EventId,
+    /// Its event time.
+    pub time: EventTime,
+    /// Symbol.
+    pub symbol: String,
+    /// Last price.
+    pub price: FixedPoint,
+    /// Traded quantity.
+    pub volume: FixedPoint,
+    /// Best bid.
+    pub bid: Option<FixedPoint>,
+    /// Best ask.
+    pub ask: Option<FixedPoint>,
+}
+
+impl RecentTick {
+    /// Keeps what the backtest needs of `tick`.
+    pub fn of(tick: &Tick) -> Self {
+        Self { event_id: tick.event_id, time: tick.event_time, symbol: tick.symbol.clone(), price: tick.price, volume: tick.volume, bid: tick.bid, ask: tick.ask }
+    }
+
+    /// The tick replayed in a backtest (venue and producer are not kept: none of the chain
+    /// reads them).
+    pub fn to_tick(&self) -> Tick {
+        Tick {
+            event_id: self.event_id,
+            event_time: self.time,
+            producer: Producer { agent: "market_data".into(), version: String::new(), instance: "replay".into() },
+            symbol: self.symbol.clone(),
+            exchange: "replay".into(),
+            price: self.price,
+            volume: self.volume,
+            bid: self.bid,
+            ask: self.ask,
+            venue_seq: None,
+        }
+    }
 }

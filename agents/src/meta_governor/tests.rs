@@ -72,8 +72,10 @@ fn published(outputs: &[BusEvent]) -> Vec<&GovernorWeights> {
 /// A configuration whose chain trades visibly on short series: short windows, a large
 /// per-trade cap, learning each minute, validation from 20 ticks with no margin.
 fn config() -> AgentConfig {
-    let mut config = AgentConfig::default();
-    config.alpha = AlphaConfig { min_ticks: 5, momentum_window: 3, mean_reversion_window: 4, breakout_window: 3, ..AlphaConfig::default() };
+    let mut config = AgentConfig {
+        alpha: AlphaConfig { min_ticks: 5, momentum_window: 3, mean_reversion_window: 4, breakout_window: 3, ..AlphaConfig::default() },
+        ..AgentConfig::default()
+    };
     config.risk.max_trade_risk_pct = fp("20");
     config.meta_governor.min_validation_ticks = 20;
     config.meta_governor.validation_margin_pct = FixedPoint::ZERO;
@@ -93,8 +95,8 @@ fn uptrend(start_us: i64, n: i64) -> Vec<BusEvent> {
         .collect()
 }
 
-fn ticks_of(events: &[BusEvent]) -> std::collections::VecDeque<maxx_events::Tick> {
-    events.iter().filter_map(|e| if let BusEvent::Tick(t) = e { Some(t.clone()) } else { None }).collect()
+fn ticks_of(events: &[BusEvent]) -> std::collections::VecDeque<RecentTick> {
+    events.iter().filter_map(|e| if let BusEvent::Tick(t) = e { Some(RecentTick::of(t)) } else { None }).collect()
 }
 
 fn feed(governor: &mut MetaGovernor, events: &[BusEvent]) -> Vec<BusEvent> {
@@ -136,10 +138,11 @@ fn realized_pnl_is_credited_to_the_entry_signal_of_the_reduced_position() {
 fn a_better_candidate_is_accepted_and_a_worse_one_refused() {
     let config = config();
     let ticks = ticks_of(&uptrend(at(0, 0, 0), 60));
+    let replayed: Vec<_> = ticks.iter().map(RecentTick::to_tick).collect();
     let momentum = weights(["0.85", "0.05", "0.05", "0.05"]);
     let reversion = weights(["0.05", "0.85", "0.05", "0.05"]);
-    let trend = backtest(&config, &momentum, &ticks).expect("runs");
-    let fade = backtest(&config, &reversion, &ticks).expect("runs");
+    let trend = backtest(&config, &momentum, &replayed).expect("runs");
+    let fade = backtest(&config, &reversion, &replayed).expect("runs");
     assert!(trend.fills > 0 && fade.fills > 0, "both trade: {trend:?} {fade:?}");
     assert!(trend.end_equity > trend.start_equity, "riding the trend earns: {trend:?}");
     assert!(fade.end_equity < trend.end_equity, "fading it does worse: {fade:?}");
@@ -366,4 +369,17 @@ fn a_restored_snapshot_continues_identically() {
         assert_eq!(outputs, expected, "split at {split}");
         assert_eq!(second.state(), whole.state());
     }
+}
+
+#[test]
+fn the_tick_window_keeps_the_newest_ticks_within_its_bound() {
+    let mut config = config();
+    config.meta_governor.validation_ticks = 25;
+    let mut governor = MetaGovernor::new(&config);
+    let events = uptrend(at(0, 0, 0), 40);
+    feed(&mut governor, &events);
+    assert_eq!(governor.state().ticks, ticks_of(&events[15..]));
+    config.meta_governor.validation_ticks = 10;
+    Agent::reconfigure(&mut governor, &config);
+    assert_eq!(governor.state().ticks, ticks_of(&events[30..]), "a smaller bound applies at once");
 }
