@@ -25,13 +25,14 @@ fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
 
 #[test]
 fn config_check_prints_the_effective_configuration() {
-    let file = temp_file("good.yaml", "market_data:\n  retry_backoff_ms: 400\nservice:\n  max_lag: 7\n");
+    let file = temp_file("good.yaml", "market_data:\n  feeds: [binance]\nservice:\n  max_lag: 7\n  log_format: json\n");
     let path = file.to_str().expect("utf-8 path");
     let out = maxx(&["config", "check", path], &[("MAXX__SERVICE__MAX_COMMIT_LATENCY_MS", "900")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let printed: AgentConfig = serde_saphyr::from_str(&String::from_utf8_lossy(&out.stdout)).expect("the output is a configuration");
     let mut expected = AgentConfig::default();
-    expected.market_data.retry_backoff_ms = 400;
+    expected.market_data.feeds = vec!["binance".into()];
+    expected.service.log_format = "json".into();
     expected.service.max_lag = 7;
     expected.service.max_commit_latency_ms = 900;
     assert_eq!(printed, expected, "file, override and defaults");
@@ -44,11 +45,11 @@ fn config_check_prints_the_effective_configuration() {
 
 #[test]
 fn config_check_lists_every_problem_and_fails() {
-    let file = temp_file("bad.yaml", "market_data:\n  retry_backoff_ms: 5\nservice:\n  max_lag: 0\n");
+    let file = temp_file("bad.yaml", "market_data:\n  feeds: [binance]\nservice:\n  max_lag: 0\n  log_format: xml\n");
     let out = maxx(&["config", "check", file.to_str().expect("path")], &[]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("2 problems") && stderr.contains("market_data.retry_backoff_ms") && stderr.contains("service.max_lag"), "{stderr}");
+    assert!(stderr.contains("2 problems") && stderr.contains("service.log_format") && stderr.contains("service.max_lag"), "{stderr}");
     assert!(out.stdout.is_empty(), "nothing printed as effective");
 
     let typo = temp_file("typo.yaml", "servce:\n  max_lag: 3\n");
@@ -56,7 +57,7 @@ fn config_check_lists_every_problem_and_fails() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("servce"), "the unknown key is named");
 
-    let out = maxx(&["config", "check", file.to_str().expect("path")], &[("MAXX__SERVICE__NO_SUCH_KEY", "1"), ("MAXX__MARKET_DATA__RETRY_BACKOFF_MS", "50")]);
+    let out = maxx(&["config", "check", file.to_str().expect("path")], &[("MAXX__SERVICE__NO_SUCH_KEY", "1"), ("MAXX__SERVICE__MAX_LAG", "50")]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("MAXX__SERVICE__NO_SUCH_KEY"), "the unknown override is named");
 

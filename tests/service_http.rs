@@ -80,7 +80,7 @@ fn value(families: &[Family], name: &str, label: Option<(&str, &str)>) -> f64 {
 #[test]
 fn routes_answer_with_their_status_codes_and_json_shapes() {
     let namespace = namespace("svc-http");
-    let config = config_file("svc-http", "market_data:\n  retry_backoff_ms: 100\nservice:\n  max_lag: 1000\n");
+    let config = config_file("svc-http", "service:\n  max_lag: 1000\n");
     let running = Running::start(&namespace, config, |s| s.with_routes(routes()).publishing_commands());
 
     // /healthz: 200 and its shape.
@@ -115,7 +115,7 @@ fn routes_answer_with_their_status_codes_and_json_shapes() {
     family(&families, "process_cpu_seconds_total");
     family(&families, "maxx_rebalances_total");
     family(&families, "maxx_transactions_aborted_total");
-    assert!(family(&families, "maxx_events_in_total").samples.iter().all(|s| s.label("agent") == Some("scaler") && s.label("instance") == Some("scaler-0")));
+    assert!(family(&families, "maxx_events_in_total").samples.iter().all(|s| s.label("agent") == Some("scaler") && s.label("agent_instance") == Some("scaler-0")));
 
     // /state and the agent's read-only route: the committed state, open to all.
     let mut expected: BTreeMap<String, i64> = BTreeMap::new();

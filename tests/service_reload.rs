@@ -16,11 +16,11 @@ use std::time::Duration;
 use maxx_events::FixedPoint;
 use service_support::*;
 
-/// `market_data.retry_backoff_ms` (the scaler's output) of each generation.
-const VALUES: [i64; 3] = [100, 250, 300];
+/// `service.max_commit_latency_ms` (the scaler's output) of each generation.
+const VALUES: [i64; 3] = [10_000, 25_000, 30_000];
 
 fn file(value: i64) -> String {
-    format!("market_data:\n  retry_backoff_ms: {value}\n")
+    format!("{BASE}service:\n  max_commit_latency_ms: {value}\n")
 }
 
 /// Produces ticks in small transactions until stopped, recording for each tick the
@@ -69,7 +69,7 @@ impl Feeder {
 #[test]
 fn reloads_apply_between_transactions_while_events_flow_and_invalid_files_are_refused() {
     let namespace = namespace("svc-reload");
-    let path = config_file("svc-reload", &file(VALUES[0]));
+    let path = config_file("svc-reload", &file(VALUES[0])[BASE.len()..]);
     let running = Running::start(&namespace, path.clone(), |s| s.handling_signals());
     let feeder = Feeder::start(&namespace);
     feeder.wait_batches(&running, 3);
@@ -83,17 +83,17 @@ fn reloads_apply_between_transactions_while_events_flow_and_invalid_files_are_re
     feeder.wait_batches(&running, 3);
 
     // An invalid file: refused with every problem, the old configuration stays.
-    std::fs::write(&path, "market_data:\n  retry_backoff_ms: 1\nservice:\n  max_lag: 0\n").expect("write");
+    std::fs::write(&path, format!("{BASE}service:\n  max_commit_latency_ms: 0\n  log_format: xml\n")).expect("write");
     let (status, body) = running.post_json("/reload", Some(TOKEN));
     assert_eq!(status, 422, "{body}");
     let problems: Vec<&str> = body["problems"].as_array().expect("problems").iter().filter_map(|p| p.as_str()).collect();
     assert_eq!(problems.len(), 2, "{body}");
-    assert!(problems[0].starts_with("market_data.retry_backoff_ms") && problems[1].starts_with("service.max_lag"), "{problems:?}");
+    assert!(problems[0].starts_with("service.max_commit_latency_ms") && problems[1].starts_with("service.log_format"), "{problems:?}");
     assert!(body["error"].as_str().is_some_and(|e| e.contains("previous one stays")), "{body}");
     let (status, health) = running.get_json("/healthz");
     assert_eq!(status, 500, "{health}");
-    assert!(health["reason"].as_str().is_some_and(|r| r.contains("reload refused") && r.contains("market_data.retry_backoff_ms")), "{health}");
-    assert_eq!((running.config.generation(), running.config.current().market_data.retry_backoff_ms), (1, 250));
+    assert!(health["reason"].as_str().is_some_and(|r| r.contains("reload refused") && r.contains("service.max_commit_latency_ms")), "{health}");
+    assert_eq!((running.config.generation(), running.config.current().service.max_commit_latency_ms), (1, 25_000));
     feeder.wait_batches(&running, 3);
     assert_eq!(running.stats.config_generation(), 1, "nothing reached the agent");
 
@@ -121,7 +121,7 @@ fn reloads_apply_between_transactions_while_events_flow_and_invalid_files_are_re
     // Ticks produced after a generation was applied show it (or a later one), never an older.
     for (n, phase) in &phases {
         let value = by_tick[n][0];
-        assert!(VALUES.contains(&value), "tick {n}: {value} is no configuration's value (the refused file's would be 1)");
+        assert!(VALUES.contains(&value), "tick {n}: {value} is no configuration's value (the refused file's would be 0)");
         assert!(value >= VALUES[*phase as usize], "tick {n}, produced with generation {phase} applied, handled with {value}");
     }
     for (generation, value) in VALUES.iter().enumerate().skip(1) {

@@ -28,7 +28,7 @@ use crate::support;
 pub const TOKEN: &str = "test-token-0123456789";
 
 /// Per tick, a signal whose `score` counts the symbol's ticks and whose `confidence` is the
-/// configuration's `market_data.retry_backoff_ms` when the tick was handled: the outputs show
+/// configuration's `service.max_commit_latency_ms` when the tick was handled: the outputs show
 /// which configuration was in force for each input.
 ///
 /// A slow scaler takes `delay` per tick, so a backlog builds up lag.
@@ -40,7 +40,7 @@ pub struct Scaler {
 
 impl Scaler {
     pub fn new(config: &AgentConfig) -> Self {
-        Self { factor: config.market_data.retry_backoff_ms, delay: Duration::ZERO, counts: BTreeMap::new() }
+        Self { factor: config.service.max_commit_latency_ms, delay: Duration::ZERO, counts: BTreeMap::new() }
     }
 }
 
@@ -81,7 +81,7 @@ impl Agent for Scaler {
         Ok(())
     }
     fn reconfigure(&mut self, config: &AgentConfig) {
-        self.factor = config.market_data.retry_backoff_ms;
+        self.factor = config.service.max_commit_latency_ms;
     }
 }
 
@@ -102,10 +102,14 @@ pub fn namespace(test: &str) -> String {
     namespace
 }
 
-/// A config file of the test.
+/// What every test file starts with: only feeds that need no credentials, so the file is
+/// valid without secrets.
+pub const BASE: &str = "market_data:\n  feeds: [binance]\n";
+
+/// A config file of the test: [`BASE`] then `text`.
 pub fn config_file(test: &str, text: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("{}.yaml", maxx_testkit::unique_name(test)));
-    std::fs::write(&path, text).expect("write the config file");
+    std::fs::write(&path, format!("{BASE}{text}")).expect("write the config file");
     path
 }
 
