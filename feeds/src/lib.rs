@@ -19,5 +19,5 @@ pub mod tls;
 pub mod ws;
 
 pub use health::{FeedHealth, FeedStatus};
-pub use runner::{run_feed, spawn_feeds, Shutdown, StartError};
+pub use runner::{run_feed, spawn_feeds, RunningFeed, Shutdown, StartError};
 pub use settings::FeedSettings;

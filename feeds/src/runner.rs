@@ -145,9 +145,12 @@ pub async fn run_feed(settings: FeedSettings, out: mpsc::Sender<Tick>, health: A
     }
 }
 
+/// A running feed: its health, and its task.
+pub type RunningFeed = (Arc<FeedHealth>, JoinHandle<Result<(), StartError>>);
+
 /// Starts a task per configured venue on the current runtime. The OANDA token is read from
 /// the environment variable named by `oanda.token_env`.
-pub fn spawn_feeds(config: &MarketDataConfig, producer: &Producer, out: &mpsc::Sender<Tick>, shutdown: &Shutdown) -> Vec<(Arc<FeedHealth>, JoinHandle<Result<(), StartError>>)> {
+pub fn spawn_feeds(config: &MarketDataConfig, producer: &Producer, out: &mpsc::Sender<Tick>, shutdown: &Shutdown) -> Vec<RunningFeed> {
     config
         .venues()
         .into_iter()

@@ -43,7 +43,10 @@ fn replay(normalizer: &mut Normalizer, session: &str) -> (Vec<Tick>, Vec<(usize,
     (ticks, errors)
 }
 
-fn summary(ticks: &[Tick]) -> Vec<(String, String, Option<String>, Option<String>, Option<i64>)> {
+/// (symbol, `price x volume`, bid, ask, venue_seq).
+type Row = (String, String, Option<String>, Option<String>, Option<i64>);
+
+fn summary(ticks: &[Tick]) -> Vec<Row> {
     ticks
         .iter()
         .map(|t| (t.symbol.clone(), format!("{}x{}", t.price, t.volume), t.bid.map(|b| b.to_string()), t.ask.map(|a| a.to_string()), t.venue_seq))
