@@ -3,10 +3,11 @@
 //!
 //! Decisions, in the order they are taken:
 //! - **Signal** (BUY/SELL; FLAT does nothing): the symbol's resting signal orders are canceled
-//!   (a new signal replaces them), the target size comes from [`sizing`] with the latest risk
-//!   state, and one order moves the exposure (position + open orders) toward `±target`, never
-//!   beyond the per-trade cap. Style from [`routing::style_for`]: post-only limit at the near
-//!   touch (maker) or market (taker).
+//!   (a new signal replaces them), the style comes from [`routing::style_for`] (post-only
+//!   limit at the near touch, maker, or market, taker), the target size from [`sizing`] with
+//!   the latest risk state at the order's reference price (the limit, or the last price), and
+//!   one order moves the exposure (position + open orders) toward `±target`, never beyond the
+//!   per-trade cap.
 //! - **Every order** passes [`crate::risk::gate::pre_trade`] with notional = qty × reference
 //!   price (limit price, or the last price for market orders). A blocked order never reaches a
 //!   venue and no `Order` event is published for it: Execution answers with an `OrderAck`
@@ -346,14 +347,18 @@ impl Execution {
             Self::ack(out, &order_id, AckStatus::Rejected, RISK_GATE_ROUTE, None, Some(format!("risk gate: {}", gate::Blocked::NoRiskState)));
             return;
         };
-        let step = self.config.qty_step;
-        let target = signed(side, sizing::target_qty(&risk, signal.confidence, market.price, step));
-        let cap = sizing::cap_qty(&risk, market.price, step);
-        let Some(qty) = sizing::order_toward(side, target, self.exposure(&signal.symbol), cap, step) else { return };
         let (order_type, limit_price, post_only) = match routing::style_for(signal.score, &self.config) {
             Style::Maker => (OrderType::Limit, Some(market.near_touch(side)), true),
             Style::Taker => (OrderType::Market, None, false),
         };
+        // Sized at the price the gate judges the order at (the limit of a maker order, the
+        // last price of a market order), so a full-size order stays within the cap: a maker
+        // sell rests at the ask, above the last price.
+        let reference = limit_price.unwrap_or(market.price);
+        let step = self.config.qty_step;
+        let target = signed(side, sizing::target_qty(&risk, signal.confidence, reference, step));
+        let cap = sizing::cap_qty(&risk, reference, step);
+        let Some(qty) = sizing::order_toward(side, target, self.exposure(&signal.symbol), cap, step) else { return };
         let request = Request { symbol: signal.symbol.clone(), side, qty, order_type, limit_price, post_only, signal_id: Some(signal.event_id), cause: "signal" };
         self.place(request, signal.event_id, out);
     }

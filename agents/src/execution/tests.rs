@@ -208,19 +208,20 @@ fn maker_below_the_edge_threshold_taker_at_it() {
 fn resting_limits_fill_on_crossing_ticks_partially_with_the_maker_rebate() {
     let mut execution = Execution::new(ExecConfig::default());
     feed(&mut execution, &[risk(0, "1000", "1", false, false), tick(1, "BTCUSD", "100", Some(("99.9", "100.1")), "5")]);
-    // Confidence 0.4: 1000 × 0.4 ÷ 100 = 4 at the bid 99.9, post-only.
+    // Confidence 0.4: post-only at the bid 99.9, sized at that limit: 1000 × 0.4 ÷ 99.9
+    // = 4.004004… -> 4.004.
     let out = feed(&mut execution, &[signal(2, "BTCUSD", SignalSide::Buy, "0.1", "0.4")]);
     let order_id = orders(&out)[0].order_id.clone();
-    assert_eq!(orders(&out)[0].qty, fp("4"));
+    assert_eq!(orders(&out)[0].qty, fp("4.004"));
     // At the limit: no fill. Through it with volume 1.5: 1.5 at 99.9, rebate 99.9 × 1.5 × −1 bp = −0.014985.
     assert!(fills(&feed(&mut execution, &[tick(3, "BTCUSD", "99.9", None, "9")])).is_empty());
     let out = feed(&mut execution, &[tick(4, "BTCUSD", "99.85", None, "1.5")]);
     let f = fills(&out);
     assert_eq!((f[0].order_id.as_str(), f[0].price, f[0].qty, f[0].fee, f[0].liquidity), (order_id.as_str(), fp("99.9"), fp("1.5"), fp("-0.014985"), Liquidity::Maker));
     assert_eq!(position(&execution, "BTCUSD"), fp("1.5"));
-    assert_eq!(views::open_orders(execution.state())[0].remaining, "2.5");
+    assert_eq!(views::open_orders(execution.state())[0].remaining, "2.504");
     // A new signal replaces the resting remainder: canceled, and only the gap is ordered:
-    // target at the last price 99.85: 400 ÷ 99.85 = 4.00600901 -> 4.006; − position 1.5 = 2.506.
+    // target at the limit, the last price 99.85: 400 ÷ 99.85 = 4.00600901 -> 4.006; − position 1.5 = 2.506.
     let out = feed(&mut execution, &[signal(5, "BTCUSD", SignalSide::Buy, "0.1", "0.4")]);
     assert_eq!(acks(&out).iter().map(|a| a.status).collect::<Vec<_>>(), vec![AckStatus::Canceled, AckStatus::Accepted]);
     assert_eq!(acks(&out)[0].order_id, order_id);
@@ -534,4 +535,26 @@ fn alpha_signals_drive_execution_within_the_cap() {
     }
     assert!(orders(&outputs).len() >= 3, "the series trades: {} orders", orders(&outputs).len());
     assert!(!fills(&outputs).is_empty());
+}
+
+#[test]
+fn a_full_size_maker_sell_is_sized_at_its_limit_and_passes_the_gate() {
+    // Cap 1 000, Kelly 1, confidence 1; last price 100, quote 99 / 101. Score −0.15: edge
+    // 0.75 bps < 1 -> post-only limit at the ask, 101. Sized at the last price it would be
+    // floor(1 000 ÷ 100) = 10, notional at the limit 10 × 101 = 1 010 > 1 000: the gate would
+    // refuse the signal's own order. Sized at the limit: 1 000 ÷ 101 = 9.90099… -> 9.9009
+    // (step 0.0001), notional 9.9009 × 101 = 999.9909 ≤ 1 000.
+    let mut execution = Execution::new(ExecConfig::default());
+    feed(&mut execution, &[risk(0, "1000", "1", false, false), tick(1, "BTCUSD", "100", Some(("99", "101")), "5")]);
+    let out = feed(&mut execution, &[signal(2, "BTCUSD", SignalSide::Sell, "-0.15", "1")]);
+    let o = orders(&out);
+    assert_eq!(o.len(), 1, "{out:?}");
+    assert_eq!((o[0].side, o[0].qty, o[0].order_type, o[0].limit_price), (Side::Sell, fp("9.9009"), OrderType::Limit, Some(fp("101"))));
+    assert_eq!(acks(&out).iter().map(|a| (a.status, a.route.as_str())).collect::<Vec<_>>(), [(AckStatus::Accepted, "paper")]);
+    // A maker buy rests at the bid, 99: 1 000 ÷ 99 = 10.10101… -> 10.101, notional 999.999.
+    let out = feed(&mut execution, &[signal(3, "ETHUSD", SignalSide::Buy, "0.15", "1")]);
+    assert_eq!(acks(&out)[0].route, EXECUTION_ROUTE, "no ETHUSD market yet");
+    feed(&mut execution, &[tick(4, "ETHUSD", "100", Some(("99", "101")), "5")]);
+    let out = feed(&mut execution, &[signal(5, "ETHUSD", SignalSide::Buy, "0.15", "1")]);
+    assert_eq!(orders(&out).iter().map(|o| (o.qty, o.limit_price)).collect::<Vec<_>>(), [(fp("10.101"), Some(fp("99")))]);
 }
