@@ -383,3 +383,25 @@ fn the_tick_window_keeps_the_newest_ticks_within_its_bound() {
     Agent::reconfigure(&mut governor, &config);
     assert_eq!(governor.state().ticks, ticks_of(&events[30..]), "a smaller bound applies at once");
 }
+
+#[test]
+fn a_requested_reweight_runs_at_once_with_the_same_rule() {
+    let mut config = config();
+    config.alpha.weights = WeightsConfig { momentum: fp("0.1"), mean_reversion: fp("0.7"), breakout: fp("0.1"), sentiment: fp("0.1") };
+    let (mut scheduled, _) = trained(&config, ["1", "-1", "0", "0"], "10");
+    let (mut requested, _) = trained(&config, ["1", "-1", "0", "0"], "10");
+    let now = at(0, 0, 8);
+    let proposal = propose_reweight(&config, requested.state(), EventTime::from_micros(now));
+    let producer = producer("meta_governor");
+    let mut outputs = Vec::new();
+    let mut out = Emitter::new("meta_governor", &producer, id(now, 30), EventTime::from_micros(now), &mut outputs);
+    let record = requested.reweight_now("request", &mut out);
+    assert_eq!((record.trigger.as_str(), record.published), ("request", true), "{}", record.outcome);
+    let Proposal::Validated(validation) = proposal else { panic!("a candidate was proposed") };
+    assert_eq!(published(&outputs).first().map(|g| g.weights), Some(validation.candidate), "the route's proposal is what gets published");
+    // The schedule's reweight two minutes later arrives at the same blend.
+    accept(&mut scheduled, &pnl(at(0, 0, 10), "100010", "10", &[]));
+    assert_eq!(scheduled.state().published, requested.state().published);
+    assert!(requested.state().attribution_window.is_zero());
+    assert_eq!(requested.state().next_reweight, Some(EventTime::from_micros(at(0, 0, 10))), "a request leaves the schedule alone");
+}
