@@ -38,6 +38,9 @@ use crate::contract::{Agent, Emitter, Invalid};
 /// How far back one input makes the clock catch up, in days.
 pub const MAX_CATCH_UP_DAYS: i64 = 366;
 
+/// How far ahead the clock looks for its next boundary, in days.
+const LOOKAHEAD_DAYS: i64 = 14;
+
 /// Everything the SessionClock's decisions depend on besides its calendar.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionClockState {
@@ -48,6 +51,10 @@ pub struct SessionClockState {
     pub last: Option<Boundary>,
     /// Sessions open at the watermark, in session order.
     pub open: Vec<OpenSession>,
+    /// No boundary lies after the watermark and before this time: inputs before it only
+    /// move the watermark, without asking the calendar. `None`: not known.
+    #[serde(default)]
+    pub quiet_until: Option<EventTime>,
 }
 
 /// The SessionClock agent.
@@ -81,6 +88,10 @@ impl SessionClock {
         let mut next = self.state.clone();
         let boundaries = match next.watermark {
             Some(watermark) if now <= watermark => return Ok(Vec::new()),
+            Some(_) if next.quiet_until.is_some_and(|quiet| now < quiet) => {
+                self.state.watermark = Some(now);
+                return Ok(Vec::new());
+            }
             Some(watermark) => {
                 let floor = now.as_micros().saturating_sub(MAX_CATCH_UP_DAYS * calendar::DAY_US);
                 let from = watermark.as_micros().saturating_add(1).max(floor);
@@ -98,6 +109,7 @@ impl SessionClock {
             }
         };
         next.watermark = Some(now);
+        next.quiet_until = Some(self.next_boundary_after(now)?);
         if let Some(last) = boundaries.last() {
             next.last = Some(*last);
         }
@@ -115,6 +127,16 @@ impl SessionClock {
         }
         self.state = next;
         Ok(boundaries)
+    }
+}
+
+impl SessionClock {
+    /// The time of the first boundary after `time`, or [`LOOKAHEAD_DAYS`] later when there
+    /// is none before then.
+    fn next_boundary_after(&self, time: EventTime) -> Result<EventTime, CalendarError> {
+        let from = after(time);
+        let horizon = EventTime::from_micros(from.as_micros().saturating_add(LOOKAHEAD_DAYS * calendar::DAY_US));
+        Ok(self.calendar.events_between(from, horizon)?.first().map_or(horizon, |b| b.time))
     }
 }
 
@@ -176,6 +198,7 @@ impl Agent for SessionClock {
         if let Some(open) = self.state.watermark.and_then(|w| calendar.open_at(w).ok()) {
             self.state.open = open;
         }
+        self.state.quiet_until = None;
         self.calendar = calendar;
     }
 }
