@@ -1,7 +1,7 @@
 //! The agent service shell over real HTTP, on a real broker: `/healthz` (status, JSON shape,
 //! 500 with the reason when lag or commit latency exceed their bounds, lag back to 0 once
 //! everything is handled), `/metrics` (read as Prometheus text by a strict
-//! reader, counters matching what flowed), `/state` and an agent's read-only route (the state
+//! reader, counters matching what flowed, the agent's KPIs), `/state` and an agent's read-only route (the state
 //! as of the last commit), and the bearer token on mutating routes (401 and nothing
 //! published without it; the command on the `commands` topic, signed with the caller's name,
 //! with it).
@@ -10,6 +10,7 @@ mod service_support;
 mod support;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
@@ -21,6 +22,7 @@ use maxx_events::{BusEvent, Command, CommandKind, EventId, EventTime, Producer};
 use maxx_service::auth::Caller;
 use maxx_service::exposition::{parse, Family};
 use maxx_service::http::{AgentRoutes, ServiceState};
+use maxx_service::metrics::Sample;
 use serde_json::json;
 use service_support::*;
 
@@ -81,7 +83,15 @@ fn value(families: &[Family], name: &str, label: Option<(&str, &str)>) -> f64 {
 fn routes_answer_with_their_status_codes_and_json_shapes() {
     let namespace = namespace("svc-http");
     let config = config_file("svc-http", "service:\n  max_lag: 1000\n");
-    let running = Running::start(&namespace, config, |s| s.with_routes(routes()).publishing_commands());
+    let running = Running::start(&namespace, config, |s| {
+        // A KPI from the committed state: ticks handled per symbol.
+        let stats = s.stats();
+        let kpis = move || {
+            let counts: BTreeMap<String, i64> = stats.committed_state_as().ok().flatten().unwrap_or_default();
+            counts.into_iter().map(|(symbol, n)| Sample::counter("maxx_scaler_ticks_total", "Ticks handled, by symbol.", n as f64).label("symbol", symbol)).collect()
+        };
+        s.with_routes(routes()).publishing_commands().with_kpis(Arc::new(kpis))
+    });
 
     // /healthz: 200 and its shape.
     let (status, health) = running.get_json("/healthz");
@@ -97,6 +107,14 @@ fn routes_answer_with_their_status_codes_and_json_shapes() {
     assert_eq!(signals.len(), ticks.len());
     running.wait_for("lag 0 on /healthz", Duration::from_secs(30), || running.get_json("/healthz").1["lag"] == json!(0));
 
+    // Outputs become readable at the commit; the counters and the state cell follow it.
+    let mut expected: BTreeMap<String, i64> = BTreeMap::new();
+    for tick in &ticks {
+        *expected.entry(tick.symbol.clone()).or_default() += 1;
+    }
+    running.wait_for("the stats to count the last commit", Duration::from_secs(30), || {
+        running.stats.events_out().get("signals") == Some(&300) && running.stats.committed_state_as::<BTreeMap<String, i64>>().ok().flatten().as_ref() == Some(&expected)
+    });
     let (status, content_type, text) = running.get("/metrics");
     assert_eq!(status, 200);
     assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
@@ -117,11 +135,13 @@ fn routes_answer_with_their_status_codes_and_json_shapes() {
     family(&families, "maxx_transactions_aborted_total");
     assert!(family(&families, "maxx_events_in_total").samples.iter().all(|s| s.label("agent") == Some("scaler") && s.label("agent_instance") == Some("scaler-0")));
 
+    // The agent's KPIs, from its committed state.
+    let kpi = family(&families, "maxx_scaler_ticks_total");
+    assert_eq!(kpi.kind, "counter");
+    let reported: BTreeMap<String, i64> = kpi.samples.iter().map(|s| (s.label("symbol").expect("symbol").to_owned(), s.value as i64)).collect();
+    assert_eq!(reported, expected);
+
     // /state and the agent's read-only route: the committed state, open to all.
-    let mut expected: BTreeMap<String, i64> = BTreeMap::new();
-    for tick in &ticks {
-        *expected.entry(tick.symbol.clone()).or_default() += 1;
-    }
     let (status, state) = running.get_json("/state");
     assert_eq!(status, 200);
     assert_eq!(state, serde_json::to_value(&expected).expect("json"));

@@ -78,13 +78,14 @@ impl Stats {
         self.dead_letters.fetch_add(1, Ordering::Relaxed);
     }
     pub(crate) fn committed(&self, took: Duration) {
-        self.commits.fetch_add(1, Ordering::Relaxed);
         let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         let seconds = took.as_secs_f64();
         let slot = COMMIT_LATENCY_BUCKETS.iter().position(|le| seconds <= *le).unwrap_or(COMMIT_LATENCY_BUCKETS.len());
         self.commit_buckets[slot].fetch_add(1, Ordering::Relaxed);
         self.commit_micros_sum.fetch_add(micros, Ordering::Relaxed);
-        self.last_commit_micros.store(micros, Ordering::Relaxed);
+        self.last_commit_micros.store(micros, Ordering::SeqCst);
+        // Counted last: whoever sees the commit sees its duration.
+        self.commits.fetch_add(1, Ordering::SeqCst);
         let mut kept = lock(&self.commit_micros);
         if kept.len() < KEPT_COMMIT_DURATIONS {
             kept.push(micros);
@@ -128,7 +129,7 @@ impl Stats {
     }
     /// Transactions committed.
     pub fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
+        self.commits.load(Ordering::SeqCst)
     }
     /// Transactions aborted.
     pub fn aborts(&self) -> u64 {
@@ -157,7 +158,7 @@ impl Stats {
     }
     /// How long the last commit took; `None` before the first.
     pub fn last_commit_latency(&self) -> Option<Duration> {
-        (self.commits() > 0).then(|| Duration::from_micros(self.last_commit_micros.load(Ordering::Relaxed)))
+        (self.commits() > 0).then(|| Duration::from_micros(self.last_commit_micros.load(Ordering::SeqCst)))
     }
     /// The lifecycle state and why it was entered.
     pub fn lifecycle(&self) -> Option<(Lifecycle, String)> {
