@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 pub use config::{SentimentConfig, NEWS_APIS};
 pub use item::{NewsItem, Source};
 pub use lexicon::{Lexicon, Scored};
-pub use parse::{parse, Batch, ItemError, ItemProblem, ParseError};
+pub use parse::{parse, parse_lines, Batch, ItemError, ItemProblem, ParseError};
 pub use symbols::SymbolMap;
 
 use crate::contract::Emitter;

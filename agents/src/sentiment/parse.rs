@@ -9,6 +9,8 @@
 //! - **twitter** (X API v2 with `tweet.fields=created_at`): `{"data":[{"id","text",
 //!   "created_at","author_id"}]}` (a single-tweet lookup has an object for `data`).
 //!
+//! A file or stream is read as JSON Lines of such documents ([`parse_lines`]).
+//!
 //! A document that is not one of these is a [`ParseError`]. Inside a document, each item
 //! is parsed on its own: a malformed one becomes an [`ItemError`] and the others are kept.
 //! Nothing here panics on any input.
@@ -96,6 +98,9 @@ pub enum ItemProblem {
     /// Neither title nor text.
     #[error("has no text to score")]
     NoText,
+    /// A line of a JSON Lines stream that is not a document (what [`ParseError`] said).
+    #[error("not a news document: {0}")]
+    BadLine(String),
 }
 
 /// Parses a document of any of the three shapes, recognised by its fields.
@@ -110,6 +115,24 @@ pub fn parse(json: &str) -> Result<Batch, ParseError> {
         Some(Source::Twitter) => twitter(&value),
         None => Err(ParseError::UnknownShape),
     }
+}
+
+/// Parses a file or stream of JSON Lines: each non-empty line a document of any of the
+/// three shapes. A line that is not a document becomes one [`ItemError`]
+/// ([`ItemProblem::BadLine`], `index` = its line number from 1) and the other lines are
+/// kept; item errors inside a line keep their index in that line's list.
+pub fn parse_lines(text: &str) -> Batch {
+    let mut batch = Batch::default();
+    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        match parse(line) {
+            Ok(mut lines) => {
+                batch.items.append(&mut lines.items);
+                batch.errors.append(&mut lines.errors);
+            }
+            Err(e) => batch.errors.push(ItemError { shape: "lines", index: number + 1, id: None, problem: ItemProblem::BadLine(e.to_string()) }),
+        }
+    }
+    batch
 }
 
 /// Parses a document of a known shape.

@@ -118,6 +118,16 @@ fn malformed_items_are_reported_and_the_rest_of_the_batch_is_kept() {
 }
 
 #[test]
+fn json_lines_streams_keep_good_lines_and_name_bad_ones() {
+    let one_line = |json: &str| serde_json::to_string(&serde_json::from_str::<serde_json::Value>(json).expect("fixture JSON")).expect("compact");
+    let stream = format!("{}\n\n{{oops\n{}\n{{\"hello\":1}}\n", one_line(TWITTER), one_line(REDDIT));
+    let batch = super::parse_lines(&stream);
+    assert_eq!(batch.items.len(), 6, "three tweets and three reddit items");
+    let bad: Vec<(usize, bool)> = batch.errors.iter().map(|e| (e.index, matches!(e.problem, ItemProblem::BadLine(_)))).collect();
+    assert_eq!(bad, [(3, true), (5, true)], "line numbers from 1, blank lines counted");
+}
+
+#[test]
 fn documents_that_are_not_news_are_refused_whole() {
     assert!(matches!(parse("{not json"), Err(ParseError::NotJson(_))));
     assert_eq!(parse(r#"{"hello":"world"}"#), Err(ParseError::UnknownShape));
