@@ -9,6 +9,7 @@ pub mod error;
 pub mod leader;
 pub mod lifecycle;
 pub mod snapshot;
+pub mod source;
 pub mod stats;
 pub mod trace;
 pub mod worker;
