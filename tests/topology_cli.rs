@@ -108,3 +108,21 @@ fn graph_prints_mermaid_and_dot() {
     let (ok, dot) = maxx("", &["graph", "--format", "dot"]);
     assert!(ok && dot.starts_with("digraph maxx {") && dot.contains("topic_fills -> agent_portfolio;"), "{dot}");
 }
+
+#[test]
+fn offline_check_compares_the_file_with_the_agents_built_into_the_binary() {
+    let (ok, out) = maxx("", &["check", "--offline"]);
+    assert!(ok, "the shipped topology agrees with the agents' code:\n{out}");
+    // A copy where Alpha no longer consumes ticks and nobody produces signals.
+    let edited = maxx_topology::TOPICS_YAML
+        .replace("consumers: [session_clock, alpha, risk_sentinel,", "consumers: [session_clock, risk_sentinel,")
+        .replace("producers: [alpha]\n", "producers: []\n");
+    assert_ne!(edited, maxx_topology::TOPICS_YAML, "the edit must change the file");
+    let path = std::env::temp_dir().join(format!("{}.yaml", unique_name("topology")));
+    std::fs::write(&path, edited).expect("write scratch topology");
+    let (ok, out) = maxx("", &["check", "--offline", "--file", path.to_str().expect("utf-8")]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("alpha consumes ticks, but the topology does not list it as a consumer"), "{out}");
+    assert!(out.contains("signals: consumed by execution, meta_governor but no agent produces it"), "{out}");
+    let _ = std::fs::remove_file(path);
+}

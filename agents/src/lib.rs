@@ -7,6 +7,7 @@
 //! 1). [`contract`] is the one way to write an agent.
 
 pub mod alpha;
+pub mod catalog;
 pub mod config;
 pub mod contract;
 pub mod execution;

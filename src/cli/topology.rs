@@ -234,5 +234,5 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
 
 /// The wiring of every agent built into this binary.
 fn built_agents() -> Vec<Wiring<'static>> {
-    Vec::new()
+    maxx_agents::catalog::wiring().into_iter().map(|w| Wiring { agent: w.name, inputs: w.inputs, outputs: w.outputs }).collect()
 }
