@@ -2,9 +2,11 @@
 //! (the same header the replay tool reads and writes for backtests).
 //!
 //! `ts` is RFC 3339 (`2026-11-25T12:00:00.25Z`) or integer epoch microseconds; prices and
-//! sizes are plain decimals; `bid`/`ask` may be empty. A row's `venue_seq` is its row number
-//! (1 for the first row after the header), so a file read twice gives the same ticks, ids
-//! included. Bad rows are reported with their line and skipped; they never stop the file.
+//! sizes are plain decimals; `bid`/`ask` may be empty. Blank lines and lines starting with
+//! `#` are comments. A row's `venue_seq` is its line number in the file (as in the replay
+//! tool's reader), so a file read twice gives the same ticks, ids included. As a live source,
+//! bad rows are reported with their line and skipped; they never stop the file (a backtest,
+//! which must not run on a partial file, refuses it whole instead).
 
 use maxx_events::{EventId, EventTime, FixedPoint, Producer, Tick};
 
@@ -36,12 +38,11 @@ pub fn parse(text: &str, producer: &Producer) -> (Vec<Tick>, Vec<CsvError>) {
     }
     let mut ticks = Vec::new();
     let mut errors = Vec::new();
-    let mut row = 0i64;
     for (index, line) in lines {
-        if line.trim().is_empty() {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
-        row += 1;
+        let row = i64::try_from(index + 1).unwrap_or(i64::MAX);
         match parse_row(line, row, producer) {
             Ok(tick) => ticks.push(tick),
             Err(problem) => errors.push(CsvError { line: index + 1, problem }),
@@ -50,7 +51,7 @@ pub fn parse(text: &str, producer: &Producer) -> (Vec<Tick>, Vec<CsvError>) {
     (ticks, errors)
 }
 
-/// Reads one data row; `row` becomes its `venue_seq`.
+/// Reads one data row; `row` (its line number) becomes its `venue_seq`.
 ///
 /// # Errors
 /// What is wrong with the row, in words.
@@ -74,6 +75,9 @@ pub fn parse_row(line: &str, row: i64, producer: &Producer) -> Result<Tick, Stri
         return Err(format!("volume {volume} is negative"));
     }
     let (bid, ask) = (optional("bid", bid)?, optional("ask", ask)?);
+    if [bid, ask].into_iter().flatten().any(|q| !q.is_positive()) {
+        return Err("bid and ask must be above 0 when given".into());
+    }
     if let (Some(b), Some(a)) = (bid, ask) {
         if b > a {
             return Err(format!("bid {b} is above ask {a}"));

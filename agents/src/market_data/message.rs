@@ -133,7 +133,7 @@ impl<'a> Fields<'a> {
 pub(crate) fn decimal(venue: Venue, field: &'static str, text: &str) -> Result<FixedPoint, FeedError> {
     let bad = || FeedError::BadNumber { venue, field, value: text.to_owned() };
     let trimmed = match text.split_once('.') {
-        Some((int, frac)) if frac.len() > 8 && frac[8..].bytes().all(|b| b == b'0') => format!("{int}.{}", &frac[..8]),
+        Some((int, frac)) if frac.len() > 8 && frac.bytes().skip(8).all(|b| b == b'0') && frac.is_char_boundary(8) => format!("{int}.{}", &frac[..8]),
         _ => text.to_owned(),
     };
     trimmed.parse().map_err(|_| bad())
@@ -159,6 +159,8 @@ mod tests {
         assert_eq!(decimal(Venue::Oanda, "price", "1.1000000000"), Ok(FixedPoint::from_raw(110_000_000)));
         assert!(matches!(decimal(Venue::Binance, "p", "1.000000001"), Err(FeedError::BadNumber { field: "p", .. })));
         assert!(matches!(decimal(Venue::Binance, "p", "abc"), Err(FeedError::BadNumber { .. })));
+        // Found by the fuzz test: a multi-byte character past the eighth decimal.
+        assert!(matches!(decimal(Venue::Binance, "p", "1.0000000\u{fffd}0"), Err(FeedError::BadNumber { .. })));
     }
 
     #[test]

@@ -218,18 +218,19 @@ fn the_source_shell_dedupe_keys_ticks_by_exchange_symbol_and_kind() {
 #[test]
 fn csv_rows_read_back_and_bad_rows_are_reported_with_their_line() {
     let text = format!(
-        "{}\n2026-11-25T12:00:00.25Z,BTCUSD,94250.1,0.5,94250,94250.2,binance\n1795608001000000,EURUSD,1.0541,0,,,oanda\n\nnot-a-time,BTCUSD,1,1,,,x\n2026-11-25T12:00:02Z,BTCUSD,-3,1,,,binance\n2026-11-25T12:00:03Z,BTCUSD,3,1,4,2,binance\n2026-11-25T12:00:03Z,BTCUSD,3\n",
+        "{}\n2026-11-25T12:00:00.25Z,BTCUSD,94250.1,0.5,94250,94250.2,binance\n1795608001000000,EURUSD,1.0541,0,,,oanda\n\n# a comment\nnot-a-time,BTCUSD,1,1,,,x\n2026-11-25T12:00:02Z,BTCUSD,-3,1,,,binance\n2026-11-25T12:00:03Z,BTCUSD,3,1,4,2,binance\n2026-11-25T12:00:03Z,BTCUSD,3\n",
         csv::HEADER
     );
     let (ticks, errors) = csv::parse(&text, &producer());
     assert_eq!(ticks.len(), 2);
     assert_eq!(ticks[0].event_time, EventTime::from_micros(BASE_MICROS + 250_000));
-    assert_eq!((ticks[0].bid, ticks[1].bid, ticks[1].venue_seq), (Some(p("94250")), None, Some(2)));
-    assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![5, 6, 7, 8]);
+    assert_eq!((ticks[0].bid, ticks[1].bid, ticks[1].venue_seq), (Some(p("94250")), None, Some(3)), "venue_seq is the line number");
+    assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![6, 7, 8, 9]);
     let rows: Vec<String> = ticks.iter().map(csv::to_row).collect();
     let (again, none) = csv::parse(&format!("{}\n{}\n", csv::HEADER, rows.join("\n")), &producer());
     assert!(none.is_empty());
-    assert_eq!(again, ticks, "written rows read back to the same ticks");
+    let content = |t: &Tick| (t.event_time, t.symbol.clone(), t.price, t.volume, t.bid, t.ask, t.exchange.clone());
+    assert_eq!(again.iter().map(content).collect::<Vec<_>>(), ticks.iter().map(content).collect::<Vec<_>>(), "written rows read back");
     let (nothing, header) = csv::parse("time,symbol\n1,2\n", &producer());
     assert!(nothing.is_empty() && header.len() == 1 && header[0].line == 1);
 }
@@ -264,4 +265,39 @@ fn the_synthetic_market_is_deterministic_per_seed_with_positive_spreads() {
     let mut b = SyntheticMarket::new(config, producer());
     b.restore(a.state().clone());
     assert_eq!(a.take(50).collect::<Vec<_>>(), b.take(50).collect::<Vec<_>>());
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sessions() -> Vec<(Venue, Vec<String>)> {
+        [(Venue::Binance, BINANCE), (Venue::Coinbase, COINBASE), (Venue::Bybit, BYBIT), (Venue::Oanda, OANDA)]
+            .into_iter()
+            .map(|(venue, session)| (venue, session.lines().map(str::to_owned).collect()))
+            .collect()
+    }
+
+    proptest! {
+        /// Recorded messages cut short or with bytes overwritten never panic the parser:
+        /// each is a tick, a control message or a typed error, and counted as such.
+        #[test]
+        fn damaged_messages_never_panic(venue in 0usize..4, line in 0usize..9, cut in 0usize..400, at in 0usize..400, byte in any::<u8>()) {
+            let (venue, lines) = sessions().swap_remove(venue);
+            let mut bytes = lines[line % lines.len()].clone().into_bytes();
+            if !bytes.is_empty() {
+                let at = at % bytes.len();
+                bytes[at] = byte;
+            }
+            bytes.truncate(cut.max(1));
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let mut n = normalizer(venue);
+            let result = n.ingest(&text, RECEIVED);
+            let counters = &n.state().counters;
+            prop_assert_eq!(counters.malformed, u64::from(result.is_err()));
+            if let Ok(ingested) = result {
+                prop_assert!(ingested.ticks.iter().all(|t| t.price.is_positive()));
+            }
+        }
+    }
 }
