@@ -15,6 +15,7 @@ pub mod health;
 pub mod oanda;
 pub mod runner;
 pub mod settings;
+pub mod sources;
 pub mod tls;
 pub mod ws;
 
