@@ -160,7 +160,11 @@ pub struct AgentAudit {
     pub state: Value,
 }
 
-/// Where an event sits: topic order, then partition, offset.
+/// The replay order of a record: checkpoint interval, broker timestamp, topic rank in the
+/// agent's inputs, partition, offset.
+type MergeKey = (usize, i64, usize, i32, i64);
+
+/// The checkpoint interval a record belongs to: the first checkpoint past its offset.
 fn interval_of(checkpoints: &[Checkpoint], key: &(String, i32), offset: i64) -> usize {
     checkpoints.partition_point(|cp| cp.offsets.get(key).copied().unwrap_or(0) <= offset)
 }
@@ -379,7 +383,7 @@ impl<'c> Auditor<'c> {
     pub fn run(mut self, mut streams: Vec<PartitionStream<'_>>, progress: &mut dyn FnMut(u64)) -> Result<AgentAudit, ReplayError> {
         let rank: BTreeMap<String, usize> = self.agent.inputs().iter().enumerate().map(|(i, t)| ((*t).to_owned(), i)).collect();
         loop {
-            let mut best: Option<(usize, (usize, i64, usize, i32, i64))> = None;
+            let mut best: Option<(usize, MergeKey)> = None;
             for (i, stream) in streams.iter_mut().enumerate() {
                 let head = match stream.records.peek() {
                     None => continue,
@@ -409,7 +413,7 @@ impl<'c> Auditor<'c> {
             }
             let Some(Ok(record)) = streams[index].records.next() else { continue };
             self.fold(&record)?;
-            if self.result.events % 8192 == 0 {
+            if self.result.events.is_multiple_of(8192) {
                 progress(self.result.events);
             }
         }

@@ -254,7 +254,7 @@ pub fn run(
     let mut read = 0_u64;
     for tick in ticks {
         read += 1;
-        if read % 4096 == 0 {
+        if read.is_multiple_of(4096) {
             progress(read);
         }
         let time = tick.event_time.as_micros();

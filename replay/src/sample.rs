@@ -77,7 +77,7 @@ pub fn sample_ticks(spec: &SampleSpec) -> Vec<Tick> {
         let s = n % spec.symbols.len().max(1);
         let Some((symbol, _)) = spec.symbols.get(s) else { break };
         let per_symbol = n / spec.symbols.len().max(1);
-        if per_symbol % spec.regime_ticks.max(1) == 0 {
+        if per_symbol.is_multiple_of(spec.regime_ticks.max(1)) {
             // Drift in tenths of a basis point per tick: -3.0 .. +3.0 bp.
             drifts[s] = rng.symmetric(30);
         }
