@@ -173,12 +173,16 @@ fn sentiment(second: i64, symbol: &str, score: &str) -> BusEvent {
     })
 }
 
-/// The script, one input per step. Signals come from sentiment scores: a score is stamped
-/// with the time of the tick that follows it, and that tick repeats the previous market of
-/// its symbol exactly (price and quote). So a signal's tick moves no mark, and Execution
-/// sizes and fills the same whether it reads the tick or the signal first; ticks that move
-/// the market cause no signal. Each step's consequences are then a single chain, which is
-/// what lets the broker run (below) be paced step by step and match this one exactly.
+/// The script, one input per step. Signals come from sentiment scores, not from price
+/// moves: a score is stamped with the time of the tick that follows it, and that tick
+/// repeats the previous market of its symbol exactly (price and quote). So a signal's tick
+/// moves no mark (no pnl, no risk state in the same step), and Execution sizes and fills the
+/// same whether it reads the tick or the signal first; ticks that move the market cause no
+/// signal (a pnl and a risk state only). Within a step, the inputs any one agent receives
+/// from different topics therefore commute, which is what lets the broker run (below),
+/// paced step by step, match this one exactly. (With a breakout signal, the tick that
+/// breaks out would reach Execution both directly and through Alpha's signal, and which
+/// comes first on the broker is not up to the test.)
 fn script() -> Vec<BusEvent> {
     vec![
         tick(0, "BTCUSD", "100"),        // 0: first input: first pnl and first risk state
