@@ -136,3 +136,50 @@ impl FeedHealth {
         self.with(|i| i.connected && i.last_message.is_some_and(|at| at.elapsed() <= limit))
     }
 }
+
+/// Every feed of a process, for `/healthz`: healthy when each is connected and has
+/// delivered something within its limit.
+#[derive(Debug, Clone, Default)]
+pub struct FeedBoard {
+    feeds: Vec<(std::sync::Arc<FeedHealth>, Duration)>,
+}
+
+impl FeedBoard {
+    /// Adds a feed, unhealthy once silent for longer than `limit`.
+    pub fn add(&mut self, feed: std::sync::Arc<FeedHealth>, limit: Duration) {
+        self.feeds.push((feed, limit));
+    }
+
+    /// Whether every feed is healthy, and each one's status.
+    pub fn report(&self) -> (bool, Vec<FeedStatus>) {
+        let healthy = self.feeds.iter().all(|(feed, limit)| feed.is_healthy(*limit));
+        (healthy, self.feeds.iter().map(|(feed, _)| feed.status()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn a_feed_is_healthy_while_connected_and_fresh() {
+        let feed = Arc::new(FeedHealth::new(Venue::Bybit));
+        let mut board = FeedBoard::default();
+        board.add(Arc::clone(&feed), Duration::from_secs(60));
+        assert!(!board.report().0, "never connected");
+        feed.connected();
+        assert!(!board.report().0, "connected, nothing received yet");
+        feed.message(1, &FeedCounters { ticks: 1, ..FeedCounters::default() });
+        let (healthy, statuses) = board.report();
+        assert!(healthy);
+        assert_eq!((statuses[0].connects, statuses[0].counters.ticks), (1, 1));
+        assert!(statuses[0].staleness_ms.is_some_and(|ms| ms < 60_000) && statuses[0].tick_staleness_ms.is_some());
+        feed.incident(true, "no message for 5s".into());
+        let (healthy, statuses) = board.report();
+        assert!(!healthy, "disconnected after a stall");
+        assert_eq!((statuses[0].reconnects, statuses[0].stalls, statuses[0].last_incident.as_deref()), (1, 1, Some("no message for 5s")));
+        assert!(!feed.is_healthy(Duration::ZERO));
+    }
+}

@@ -8,7 +8,9 @@
 //! silent for the stall timeout (5 s by default) is dropped and reconnected with capped
 //! exponential backoff, with an incident logged; duplicates across reconnects are dropped by
 //! the normalizer's state, which lives as long as the task. Each feed's [`FeedHealth`] says
-//! how stale it is, for `/healthz`.
+//! how stale it is, and a [`FeedBoard`] gathers them for `/healthz`. [`sources`] has the
+//! synthetic market and CSV file as channel sources, and the bridge to the blocking Kafka
+//! source shell (`maxx_runtime::kafka::source`).
 
 pub mod backoff;
 pub mod health;
@@ -19,6 +21,6 @@ pub mod sources;
 pub mod tls;
 pub mod ws;
 
-pub use health::{FeedHealth, FeedStatus};
+pub use health::{FeedBoard, FeedHealth, FeedStatus};
 pub use runner::{run_feed, spawn_feeds, RunningFeed, Shutdown, StartError};
 pub use settings::FeedSettings;

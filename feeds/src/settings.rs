@@ -47,7 +47,7 @@ impl FeedSettings {
             backoff: Duration::from_millis(config.retry_backoff_ms),
             max_backoff: Duration::from_millis(config.max_backoff_ms),
             resubscribe: Duration::from_secs(config.resubscribe_sec),
-            stall_timeout: Duration::from_millis(config.stall_timeout_ms),
+            stall_timeout: Duration::from_millis(config.stall_timeout_ms(venue)),
             dedupe_window: config.dedupe_window,
             ping_interval: Duration::from_secs(20),
             oanda_account: config.oanda.account_id.clone(),

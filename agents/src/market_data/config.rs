@@ -62,6 +62,9 @@ pub struct OandaConfig {
     pub token_env: String,
     /// OANDA instrument (`EUR_USD`) → MAXX symbol (`EURUSD`).
     pub symbols: BTreeMap<String, String>,
+    /// Stall timeout of this feed (milliseconds). OANDA sends a HEARTBEAT every 5 s on a
+    /// quiet market, so the common 5 s would end healthy streams; it must be above 5 s.
+    pub stall_timeout_ms: u64,
 }
 
 fn symbols(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -102,6 +105,7 @@ impl Default for OandaConfig {
             account_id: String::new(),
             token_env: "OANDA_TOKEN".into(),
             symbols: symbols(&[("EUR_USD", "EURUSD"), ("GBP_USD", "GBPUSD"), ("USD_JPY", "USDJPY")]),
+            stall_timeout_ms: 10_000,
         }
     }
 }
@@ -124,6 +128,14 @@ impl MarketDataConfig {
             Venue::Coinbase => &self.coinbase.endpoint,
             Venue::Bybit => &self.bybit.endpoint,
             Venue::Oanda => &self.oanda.endpoint,
+        }
+    }
+
+    /// The stall timeout of a venue's feed (milliseconds).
+    pub fn stall_timeout_ms(&self, venue: Venue) -> u64 {
+        match venue {
+            Venue::Oanda => self.oanda.stall_timeout_ms,
+            _ => self.stall_timeout_ms,
         }
     }
 
@@ -173,6 +185,12 @@ impl Validate for MarketDataConfig {
                 }
             }
         }
+        if !(5_001..=600_000).contains(&self.oanda.stall_timeout_ms) {
+            problems.push(ConfigError::new(
+                "market_data.oanda.stall_timeout_ms",
+                format!("{} is outside 5001..=600000 (OANDA's heartbeats come every 5 s)", self.oanda.stall_timeout_ms),
+            ));
+        }
         if self.venues().contains(&Venue::Oanda) && self.oanda.account_id.trim().is_empty() {
             problems.push(ConfigError::new("market_data.oanda.account_id", "the OANDA feed needs the v20 account id"));
         }
@@ -205,10 +223,19 @@ mod tests {
         let mut config = MarketDataConfig { retry_backoff_ms: 5, stall_timeout_ms: 50, feeds: vec!["binance".into(), "kraken".into()], ..MarketDataConfig::default() };
         config.binance.endpoint = "stream.binance.com".into();
         config.binance.symbols.clear();
+        config.oanda.stall_timeout_ms = 5_000;
         assert_eq!(
             fields(&config),
-            ["market_data.retry_backoff_ms", "market_data.stall_timeout_ms", "market_data.feeds[1]", "market_data.binance.endpoint", "market_data.binance.symbols"]
+            [
+                "market_data.retry_backoff_ms",
+                "market_data.stall_timeout_ms",
+                "market_data.feeds[1]",
+                "market_data.binance.endpoint",
+                "market_data.binance.symbols",
+                "market_data.oanda.stall_timeout_ms"
+            ]
         );
+        assert_eq!((config.stall_timeout_ms(Venue::Binance), config.stall_timeout_ms(Venue::Oanda)), (50, 5_000));
     }
 
     #[test]

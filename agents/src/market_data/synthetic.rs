@@ -246,6 +246,36 @@ impl SyntheticMarket {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        /// Whatever the seed and spread, books are never crossed or empty and prices stay
+        /// positive.
+        #[test]
+        fn books_are_positive_and_uncrossed_for_any_seed(seed: u64, spread_hundredths in 0i64..2_000, start in 1i64..1_000_000) {
+            let config = SyntheticConfig {
+                seed,
+                mean_regime_ticks: 20,
+                symbols: vec![SyntheticSymbol {
+                    symbol: "X".into(),
+                    start_price: FixedPoint::from_raw(start * FixedPoint::SCALE / 100),
+                    spread_bps: FixedPoint::from_raw(spread_hundredths * FixedPoint::SCALE / 100),
+                }],
+                ..SyntheticConfig::default()
+            };
+            let producer = Producer { agent: "market_data".into(), version: "t".into(), instance: "t".into() };
+            for tick in SyntheticMarket::new(config, producer).take(500) {
+                let (bid, ask) = (tick.bid.unwrap_or_default(), tick.ask.unwrap_or_default());
+                prop_assert!(bid.is_positive() && ask > bid && tick.price.is_positive(), "{:?}", tick);
+            }
+        }
+    }
+}
+
 impl Iterator for SyntheticMarket {
     type Item = Tick;
     fn next(&mut self) -> Option<Tick> {
