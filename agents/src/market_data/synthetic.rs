@@ -246,6 +246,13 @@ impl SyntheticMarket {
     }
 }
 
+impl Iterator for SyntheticMarket {
+    type Item = Tick;
+    fn next(&mut self) -> Option<Tick> {
+        self.next_tick()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,12 +280,5 @@ mod tests {
                 prop_assert!(bid.is_positive() && ask > bid && tick.price.is_positive(), "{:?}", tick);
             }
         }
-    }
-}
-
-impl Iterator for SyntheticMarket {
-    type Item = Tick;
-    fn next(&mut self) -> Option<Tick> {
-        self.next_tick()
     }
 }
