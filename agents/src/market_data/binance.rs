@@ -6,7 +6,8 @@
 //!   (ms) — one trade tick, deduplicated by trade id;
 //! - bookTicker: `u` update id, `s`, `b`/`B` best bid and size, `a`/`A` best ask and size —
 //!   no time in spot messages, so receipt time is used; deduplicated by update id;
-//! - `{"result":null,"id":n}` acknowledges a request; `{"code":…,"msg":…}` is an error.
+//! - `{"result":null,"id":n}` acknowledges a request; `{"code":…,"msg":…}` is an error;
+//!   `serverShutdown` announces a disconnection (the reconnect follows the drop).
 
 use maxx_events::{EventTime, FixedPoint};
 
@@ -73,6 +74,7 @@ pub fn parse(text: &str, received: EventTime) -> Result<VenueMessage, FeedError>
             };
             Ok(VenueMessage::Ticks(vec![tick]))
         }
+        Some("serverShutdown") => Ok(VenueMessage::Ack),
         Some(other) => Err(fields.malformed(format!("unexpected event type {other:?}"))),
         None => Err(fields.malformed("neither a trade, a book ticker nor a reply")),
     }

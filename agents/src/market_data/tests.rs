@@ -83,6 +83,12 @@ fn binance_trades_and_book_tickers_normalize_with_duplicates_and_bad_prices_refu
     assert_eq!(ticks[0].event_time, EventTime::from_micros(BASE_MICROS + 123_000));
     assert_eq!(ticks[1].event_time, RECEIVED);
     assert!(ticks.iter().all(|t| t.exchange == "binance"));
+    // Combined-stream wrappers are unwrapped; a shutdown notice is control, not an error.
+    let wrapped = r#"{"stream":"btcusdt@trade","data":{"e":"trade","E":1795608000901,"s":"BTCUSDT","t":3003009,"p":"94260.00000000","q":"0.10000000","T":1795608000900,"m":false,"M":true}}"#;
+    assert_eq!(n.ingest(wrapped, RECEIVED).expect("wrapped trade").ticks[0].venue_seq, Some(3_003_009));
+    assert!(n.ingest(r#"{"e":"serverShutdown","E":1795608001000}"#, RECEIVED).expect("notice").control);
+    let refused = n.ingest(r#"{"code":2,"msg":"Invalid request: unknown variant"}"#, RECEIVED);
+    assert!(matches!(refused, Err(FeedError::Venue { .. })), "{refused:?}");
 }
 
 #[test]
