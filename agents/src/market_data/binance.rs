@@ -43,8 +43,10 @@ pub fn parse(text: &str, received: EventTime) -> Result<VenueMessage, FeedError>
     if fields.has("id") && fields.value.get("result").is_some() && !fields.has("e") {
         return Ok(VenueMessage::Ack);
     }
-    if fields.has("code") && fields.has("msg") {
-        return Err(FeedError::Venue { venue: VENUE, message: format!("{} (code {})", fields.str("msg")?, fields.int("code")?) });
+    // Errors come as `{"code":…,"msg":…}` or wrapped in `{"error":{…},"id":…}`.
+    let error = fields.get("error").map_or(fields, |inner| Fields::new(VENUE, inner));
+    if error.has("code") && error.has("msg") {
+        return Err(FeedError::Venue { venue: VENUE, message: format!("{} (code {})", error.str("msg")?, error.int("code")?) });
     }
     match fields.opt_str("e")? {
         Some("trade") => {

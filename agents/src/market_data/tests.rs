@@ -89,6 +89,8 @@ fn binance_trades_and_book_tickers_normalize_with_duplicates_and_bad_prices_refu
     assert!(n.ingest(r#"{"e":"serverShutdown","E":1795608001000}"#, RECEIVED).expect("notice").control);
     let refused = n.ingest(r#"{"code":2,"msg":"Invalid request: unknown variant"}"#, RECEIVED);
     assert!(matches!(refused, Err(FeedError::Venue { .. })), "{refused:?}");
+    let wrapped_error = n.ingest(r#"{"error":{"code":2,"msg":"Invalid request"},"id":4}"#, RECEIVED);
+    assert!(matches!(wrapped_error, Err(FeedError::Venue { ref message, .. }) if message.contains("Invalid request")), "{wrapped_error:?}");
 }
 
 #[test]
