@@ -1,6 +1,6 @@
 //! Which agent a process runs: the eight agent names and the factory that builds one from
-//! the configuration. One explicit list, no registration magic; an agent whose logic is not
-//! in this build yet answers "not available yet" instead of starting.
+//! the configuration. One explicit list, no registration magic. The two sources (market data,
+//! sentiment) do not run in the consume-transform-produce runtime and answer "not available".
 
 use maxx_agents::config::AgentConfig;
 use maxx_agents::DynAgent;
@@ -29,12 +29,30 @@ pub enum BuildError {
 /// # Errors
 /// [`BuildError::Unknown`] or [`BuildError::NotAvailable`].
 pub fn factory(name: &str) -> Result<AgentFactory, BuildError> {
-    // Wire an agent by returning its constructor here, e.g.
-    // "alpha" => Ok(|config| Box::new(maxx_agents::alpha::Alpha::new(config.alpha.clone()))),
+    use maxx_agents::{alpha, execution, meta_governor, portfolio, risk};
     match name {
+        "alpha" => Ok(|config| Box::new(alpha::Alpha::new(config.alpha.clone()))),
+        "risk_sentinel" => Ok(|config| Box::new(risk::RiskSentinel::new(config.risk.clone()))),
+        "execution" => Ok(|config| Box::new(execution::Execution::new(config.exec.clone()))),
+        "portfolio" => Ok(|config| Box::new(portfolio::Portfolio::new(config.portfolio.clone()))),
+        "meta_governor" => Ok(|config| Box::new(meta_governor::MetaGovernor::new(config))),
+        "session_clock" => Ok(|config| Box::new(session_clock_from(config))),
+        // Sources: their inputs are exchange feeds and news, not topics; they run in the
+        // source shell, not the consume-transform-produce runtime.
         known if AGENT_NAMES.contains(&known) => Err(BuildError::NotAvailable(known.to_owned())),
         other => Err(BuildError::Unknown(other.to_owned())),
     }
+}
+
+/// The SessionClock of `config`. A validated configuration always compiles (its validation
+/// compiles the calendar), so the fallback to the default calendar is never taken in practice.
+fn session_clock_from(config: &AgentConfig) -> maxx_agents::session_clock::SessionClock {
+    use maxx_agents::session_clock::{SessionClock, SessionClockConfig};
+    SessionClock::new(&config.session_clock).unwrap_or_else(|problems| {
+        tracing::error!(?problems, "session_clock calendar does not compile; using the default calendar");
+        #[allow(clippy::expect_used)]
+        SessionClock::new(&SessionClockConfig::default()).expect("the default calendar compiles")
+    })
 }
 
 /// Builds agent `name` from `config`.
@@ -55,9 +73,15 @@ mod tests {
         assert!(unknown.to_string().contains("market_data, sentiment"), "{unknown}");
         for name in AGENT_NAMES {
             match build(name, &AgentConfig::default()) {
-                Ok(agent) => assert!(!agent.inputs().is_empty() || !agent.outputs().is_empty(), "{name}"),
+                Ok(agent) => {
+                    assert_eq!(agent.name(), name, "the factory builds the agent it is named for");
+                    assert!(!agent.inputs().is_empty() && !agent.outputs().is_empty(), "{name}");
+                }
                 Err(error) => assert_eq!(error, BuildError::NotAvailable(name.to_owned())),
             }
+        }
+        for wired in ["alpha", "risk_sentinel", "execution", "portfolio", "meta_governor", "session_clock"] {
+            assert!(build(wired, &AgentConfig::default()).is_ok(), "{wired} is wired");
         }
     }
 }

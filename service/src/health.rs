@@ -39,6 +39,9 @@ pub struct HealthInputs {
     pub refused_reload: Option<Vec<String>>,
     /// Generation of the configuration in force.
     pub config_generation: u64,
+    /// A standby replica of a singleton, waiting for the leadership: healthy while it waits
+    /// (its lifecycle and lag are the leader's business).
+    pub standby: bool,
 }
 
 /// The `/healthz` body.
@@ -50,8 +53,8 @@ pub struct HealthReport {
     pub lag: Option<u64>,
     /// `ok`, or every reason it is unhealthy, separated by `; `.
     pub reason: String,
-    /// Lifecycle state (`INIT`, `RUNNING`, `RECYCLING`, `SHUTDOWN`, `CRASH_LOOP`), or
-    /// `STARTING` before the runtime started.
+    /// Lifecycle state (`INIT`, `RUNNING`, `RECYCLING`, `SHUTDOWN`, `CRASH_LOOP`),
+    /// `STARTING` before the runtime started, or `STANDBY` for a replica waiting to lead.
     pub state: String,
     /// Generation of the configuration in force.
     pub config_generation: u64,
@@ -64,6 +67,7 @@ pub struct HealthReport {
 pub fn evaluate(inputs: &HealthInputs, bounds: HealthBounds) -> HealthReport {
     let mut reasons = Vec::new();
     let state = match &inputs.lifecycle {
+        _ if inputs.standby => "STANDBY".to_owned(),
         None => {
             reasons.push("starting: the runtime has not reported a lifecycle state yet".to_owned());
             "STARTING".to_owned()
@@ -75,10 +79,10 @@ pub fn evaluate(inputs: &HealthInputs, bounds: HealthBounds) -> HealthReport {
             lifecycle_name(*state)
         }
     };
-    if let Some(lag) = inputs.lag.filter(|lag| *lag > bounds.max_lag) {
+    if let Some(lag) = inputs.lag.filter(|lag| *lag > bounds.max_lag && !inputs.standby) {
         reasons.push(format!("consumer lag {lag} exceeds {}", bounds.max_lag));
     }
-    if let Some(took) = inputs.last_commit.filter(|took| *took > bounds.max_commit_latency) {
+    if let Some(took) = inputs.last_commit.filter(|took| *took > bounds.max_commit_latency && !inputs.standby) {
         reasons.push(format!("last commit took {} ms, more than {} ms", took.as_millis(), bounds.max_commit_latency.as_millis()));
     }
     if let Some(problem) = &inputs.broker_problem {
@@ -147,6 +151,16 @@ mod tests {
             assert!(!report.healthy, "{inputs:?}");
             assert!(report.reason.contains(expected), "{} should mention {expected}", report.reason);
         }
+    }
+
+    #[test]
+    fn a_standby_replica_is_healthy_while_it_waits_but_not_with_a_broken_broker() {
+        let waiting = HealthInputs { standby: true, lifecycle: Some((Lifecycle::Shutdown, "lost the leadership".into())), lag: Some(1_000), ..running() };
+        let report = evaluate(&waiting, BOUNDS);
+        assert!(report.healthy, "{report:?}");
+        assert_eq!(report.state, "STANDBY");
+        let cut_off = HealthInputs { broker_problem: Some("down".into()), ..waiting };
+        assert!(!evaluate(&cut_off, BOUNDS).healthy, "a standby that cannot reach the broker cannot take over");
     }
 
     #[test]

@@ -104,6 +104,7 @@ impl ServiceState {
             broker_problem: stats.broker_problem(),
             refused_reload: config.refused(),
             config_generation: config.generation(),
+            standby: stats.standby(),
         };
         evaluate(&inputs, HealthBounds::from(&config.current().service))
     }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use maxx_agents::config::AgentConfig;
 use maxx_events::{Producer, Registration, SchemaRegistry};
+use maxx_runtime::kafka::leader::Election;
 use maxx_runtime::kafka::Stats;
 use maxx_runtime::{KafkaConfig, KafkaRuntime, RuntimeError};
 use rdkafka::ClientConfig;
@@ -58,6 +59,7 @@ pub struct AgentService {
     routes: AgentRoutes,
     commands: bool,
     signals: bool,
+    leader_election: bool,
 }
 
 impl std::fmt::Debug for AgentService {
@@ -89,6 +91,7 @@ impl AgentService {
             routes: AgentRoutes::new(),
             commands: false,
             signals: false,
+            leader_election: false,
         })
     }
 
@@ -133,6 +136,15 @@ impl AgentService {
     #[must_use]
     pub fn handling_signals(mut self) -> Self {
         self.signals = true;
+        self
+    }
+
+    /// Runs the agent only while this replica is the elected leader of its agent
+    /// (`maxx_runtime::kafka::leader`): standby replicas of a singleton wait, healthy, and
+    /// take over when the leader goes. Every replica must use the same instance (0).
+    #[must_use]
+    pub fn with_leader_election(mut self) -> Self {
+        self.leader_election = true;
         self
     }
 
@@ -206,7 +218,9 @@ impl AgentService {
                 }
             });
         }
-        let stop = Arc::clone(&shutdown);
+        // The server stops with the process, not with one term of leadership.
+        let finished = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&finished);
         let server = server_runtime.spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
@@ -219,8 +233,13 @@ impl AgentService {
 
         let store = Arc::clone(&self.store);
         let factory = self.factory;
-        let result = self.runtime.run(move || factory(&store.current()));
+        let result = if self.leader_election {
+            run_while_leading(&self.runtime, &self.identity.agent, &shutdown, move || factory(&store.current()))
+        } else {
+            self.runtime.run(move || factory(&store.current()))
+        };
         shutdown.store(true, Ordering::SeqCst);
+        finished.store(true, Ordering::SeqCst);
         let served = server_runtime.block_on(server);
         server_runtime.shutdown_timeout(Duration::from_secs(5));
         result?;
@@ -233,5 +252,49 @@ impl AgentService {
 
     fn factory(&self, config: &AgentConfig) -> Box<dyn maxx_agents::DynAgent> {
         (self.factory)(config)
+    }
+}
+
+/// Runs the agent in terms of leadership: waits (as a standby) until this replica leads its
+/// agent's election, runs it until the leadership is lost, and waits again — until the
+/// process is asked to stop.
+fn run_while_leading(runtime: &KafkaRuntime, agent: &str, shutdown: &Arc<AtomicBool>, mut make_agent: impl FnMut() -> Box<dyn maxx_agents::DynAgent>) -> Result<(), RuntimeError> {
+    let stats = runtime.stats();
+    let mut election = Election::join(runtime.config(), agent)?;
+    loop {
+        stats.set_standby(true);
+        tracing::info!(agent, "standby: waiting for the leadership");
+        if !election.wait_for_leadership(shutdown) {
+            return Ok(());
+        }
+        stats.set_standby(false);
+        tracing::info!(agent, "elected leader: starting the agent");
+        let lost = Arc::new(AtomicBool::new(false));
+        let term_over = Arc::new(AtomicBool::new(false));
+        // Losing the leadership stops the runtime the way SIGTERM does: the open transaction
+        // ends and the group is left, before the next leader's producer fences this one.
+        let watcher = {
+            let (lost, term_over, shutdown) = (Arc::clone(&lost), Arc::clone(&term_over), Arc::clone(shutdown));
+            std::thread::spawn(move || {
+                while !term_over.load(Ordering::SeqCst) {
+                    if lost.load(Ordering::SeqCst) {
+                        shutdown.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            })
+        };
+        let holder = election.hold(Arc::clone(&lost), Arc::clone(&term_over));
+        let result = runtime.run(&mut make_agent);
+        term_over.store(true, Ordering::SeqCst);
+        let _ = watcher.join();
+        election = holder.join().map_err(|_| RuntimeError::Fatal("the leader-election thread panicked".into()))?;
+        result?;
+        if !lost.load(Ordering::SeqCst) {
+            return Ok(()); // asked to stop
+        }
+        tracing::warn!(agent, "leadership lost: back to standby");
+        shutdown.store(false, Ordering::SeqCst);
     }
 }

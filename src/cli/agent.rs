@@ -52,7 +52,9 @@ pub const LONG_ABOUT: &str = "Run one agent: consume its inputs, handle each wit
         MAXX_BOOTSTRAP               Kafka bootstrap servers (default 127.0.0.1:9092)\n  \
         MAXX_SCHEMA_REGISTRY         schema registry URL (default http://127.0.0.1:8081)\n  \
         MAXX_NAMESPACE               prefix of every topic and group name (default none)\n  \
-        MAXX_INSTANCE                instance ordinal, as --instance (default 0)\n  \
+        MAXX_INSTANCE                instance ordinal, as --instance (default 0); a pod name like\n                               \
+        maxx-alpha-2 counts as its trailing ordinal 2\n  \
+        MAXX_LEADER_ELECTION         kafka: run only while elected leader (singletons with standbys)\n  \
         MAXX_HTTP_ADDR               HTTP listen address, as --http (default 0.0.0.0:9100)\n  \
         MAXX_CONFIG                  config file, as --config (default /config/agent_config.yaml)\n  \
         MAXX__<SECTION>__<KEY>       override one config key, e.g. MAXX__SERVICE__MAX_LAG=500\n  \
@@ -74,9 +76,15 @@ pub struct Args {
     /// Address of the HTTP server (health, metrics, reload, the agent's routes).
     #[arg(long, env = "MAXX_HTTP_ADDR", default_value = "0.0.0.0:9100", value_name = "ADDR")]
     http: SocketAddr,
-    /// Instance ordinal: the transactional id is maxx.<agent>-<N>; a restarted N fences the old one.
-    #[arg(long, env = "MAXX_INSTANCE", default_value_t = 0, value_name = "N")]
+    /// Instance ordinal: the transactional id is maxx.<agent>-<N>; a restarted N fences the old
+    /// one. A StatefulSet pod name (`maxx-alpha-2`) gives its trailing ordinal.
+    #[arg(long, env = "MAXX_INSTANCE", default_value = "0", value_name = "N", value_parser = parse_instance)]
     instance: u32,
+    /// `kafka`: this replica runs the agent only while it is the elected leader of its agent
+    /// (one partition of `leader.<agent>` in a consumer group); standbys wait and take over.
+    /// Every replica then runs as instance 0, so a new leader fences the old one.
+    #[arg(long, env = "MAXX_LEADER_ELECTION", value_name = "MODE", value_parser = ["none", "kafka"], default_value = "none")]
+    leader_election: String,
     /// Kafka bootstrap servers.
     #[arg(long, env = "MAXX_BOOTSTRAP", default_value = "127.0.0.1:9092", value_name = "HOST:PORT")]
     bootstrap: String,
@@ -99,7 +107,10 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let factory = agents::factory(&args.name)?;
     let mut kafka = KafkaConfig::new(&args.bootstrap);
-    kafka.instance = args.instance;
+    let elected = args.leader_election == "kafka";
+    // Replicas of an elected singleton share one identity: the leader's transactional id
+    // fences whichever replica led before it.
+    kafka.instance = if elected { 0 } else { args.instance };
     kafka.namespace.clone_from(&args.namespace);
     let registry = HttpRegistry::new(&args.schema_registry).context("MAXX_SCHEMA_REGISTRY / --schema-registry")?;
     let source = ConfigSource::new(args.config.clone());
@@ -130,6 +141,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         tracing::warn!("no bearer token configured (MAXX_TOKEN_FILE, MAXX_API_TOKEN): mutating routes refuse every request");
     }
     service = service.with_tokens(tokens).publishing_commands().handling_signals();
+    if elected {
+        service = service.with_leader_election();
+    }
     if args.register_schemas {
         service = service.registering_schemas();
     }
@@ -139,4 +153,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     service.run(listener).with_context(|| format!("agent {instance}"))?;
     tracing::info!(agent = %args.name, %instance, "agent stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// An instance ordinal: a number, or a name ending in `-<number>` (a StatefulSet pod name).
+fn parse_instance(text: &str) -> Result<u32, String> {
+    let digits = text.rsplit('-').next().unwrap_or(text);
+    digits.parse().map_err(|_| format!("{text:?} is neither an ordinal nor a name ending in -<ordinal> (e.g. maxx-alpha-2)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_instance;
+
+    #[test]
+    fn instances_are_ordinals_or_pod_names() {
+        assert_eq!(parse_instance("3"), Ok(3));
+        assert_eq!(parse_instance("maxx-risk-sentinel-1"), Ok(1));
+        assert!(parse_instance("maxx-alpha").is_err());
+        assert!(parse_instance("-").is_err());
+    }
 }

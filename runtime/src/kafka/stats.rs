@@ -41,6 +41,8 @@ pub struct Stats {
     committed_state: Mutex<Option<Arc<[u8]>>>,
     /// Generation of the last agent configuration the runtime applied (0: the initial one).
     config_generation: AtomicU64,
+    /// A standby replica waiting for the leadership of a singleton (`leader` module).
+    standby: AtomicBool,
 }
 
 /// The commit latency histogram at one moment.
@@ -159,6 +161,14 @@ impl Stats {
     /// How long the last commit took; `None` before the first.
     pub fn last_commit_latency(&self) -> Option<Duration> {
         (self.commits() > 0).then(|| Duration::from_micros(self.last_commit_micros.load(Ordering::SeqCst)))
+    }
+    /// Marks this instance as a standby replica waiting for leadership (or not).
+    pub fn set_standby(&self, standby: bool) {
+        self.standby.store(standby, Ordering::SeqCst);
+    }
+    /// Whether this instance is a standby replica waiting for leadership.
+    pub fn standby(&self) -> bool {
+        self.standby.load(Ordering::SeqCst)
     }
     /// The lifecycle state and why it was entered.
     pub fn lifecycle(&self) -> Option<(Lifecycle, String)> {
