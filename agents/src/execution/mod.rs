@@ -90,6 +90,11 @@ pub struct ExecutionState {
     pub routes: RouteState,
     /// Ids of every fill already published (reconciliation never publishes one twice).
     pub seen_fills: BTreeSet<String>,
+    /// Order acks published since the start, by status (`ACCEPTED`, `REJECTED`, `CANCELED`):
+    /// the counters behind the `maxx_execution_order_acks_total` metric. Absent in older
+    /// snapshots, which restore with zero counts.
+    #[serde(default)]
+    pub ack_counts: BTreeMap<String, u64>,
 }
 
 /// An order accepted by a venue and not yet filled or canceled.
@@ -177,7 +182,8 @@ impl Execution {
         order_id(out.now(), cause, n)
     }
 
-    fn ack(out: &mut Emitter<'_>, order_id: &str, status: AckStatus, route: &str, venue_order_id: Option<String>, reason: Option<String>) {
+    fn ack(counts: &mut BTreeMap<String, u64>, out: &mut Emitter<'_>, order_id: &str, status: AckStatus, route: &str, venue_order_id: Option<String>, reason: Option<String>) {
+        *counts.entry(ack_status_name(status).to_string()).or_default() += 1;
         let envelope = out.envelope();
         out.emit(OrderAck {
             event_id: envelope.event_id,
@@ -197,13 +203,13 @@ impl Execution {
         let market = self.state.markets.get(&request.symbol).copied();
         let Some(reference) = request.limit_price.or(market.map(|m| m.price)) else {
             let reason = format!("no market data for {}", request.symbol);
-            Self::ack(out, &order_id, AckStatus::Rejected, EXECUTION_ROUTE, None, Some(reason));
+            Self::ack(&mut self.state.ack_counts, out, &order_id, AckStatus::Rejected, EXECUTION_ROUTE, None, Some(reason));
             return;
         };
         let notional = request.qty.checked_mul(reference).unwrap_or(FixedPoint::from_raw(i64::MAX));
         let reduces = self.reduces(&request.symbol, request.side, request.qty);
         if let Err(blocked) = gate::pre_trade(self.state.risk.as_ref(), notional, reduces) {
-            Self::ack(out, &order_id, AckStatus::Rejected, RISK_GATE_ROUTE, None, Some(format!("risk gate: {blocked}")));
+            Self::ack(&mut self.state.ack_counts, out, &order_id, AckStatus::Rejected, RISK_GATE_ROUTE, None, Some(format!("risk gate: {blocked}")));
             return;
         }
         let route = self.state.routes.active(&self.config).to_string();
@@ -249,11 +255,11 @@ impl Execution {
         let switch = self.state.routes.record(matches!(result, Submitted::Rejected { .. }), &self.config);
         let retry = match result {
             Submitted::Rejected { reason, rule } => {
-                Self::ack(out, order_id, AckStatus::Rejected, route, None, Some(reason));
+                Self::ack(&mut self.state.ack_counts, out, order_id, AckStatus::Rejected, route, None, Some(reason));
                 !rule
             }
             Submitted::Accepted { venue_order_id, fills } => {
-                Self::ack(out, order_id, AckStatus::Accepted, route, Some(venue_order_id), None);
+                Self::ack(&mut self.state.ack_counts, out, order_id, AckStatus::Accepted, route, Some(venue_order_id), None);
                 self.state.open_orders.insert(
                     order_id.to_string(),
                     OpenOrder {
@@ -296,7 +302,7 @@ impl Execution {
     fn cancel(&mut self, order_id: &str, reason: String, out: &mut Emitter<'_>) -> bool {
         let Some(order) = self.state.open_orders.remove(order_id) else { return false };
         self.state.venue.cancel(order_id);
-        Self::ack(out, order_id, AckStatus::Canceled, &order.route, None, Some(reason));
+        Self::ack(&mut self.state.ack_counts, out, order_id, AckStatus::Canceled, &order.route, None, Some(reason));
         true
     }
 
@@ -339,12 +345,12 @@ impl Execution {
         }
         let Some(market) = self.state.markets.get(&signal.symbol).copied() else {
             let order_id = self.next_order_id(out, signal.event_id);
-            Self::ack(out, &order_id, AckStatus::Rejected, EXECUTION_ROUTE, None, Some(format!("no market data for {}", signal.symbol)));
+            Self::ack(&mut self.state.ack_counts, out, &order_id, AckStatus::Rejected, EXECUTION_ROUTE, None, Some(format!("no market data for {}", signal.symbol)));
             return;
         };
         let Some(risk) = self.state.risk.clone() else {
             let order_id = self.next_order_id(out, signal.event_id);
-            Self::ack(out, &order_id, AckStatus::Rejected, RISK_GATE_ROUTE, None, Some(format!("risk gate: {}", gate::Blocked::NoRiskState)));
+            Self::ack(&mut self.state.ack_counts, out, &order_id, AckStatus::Rejected, RISK_GATE_ROUTE, None, Some(format!("risk gate: {}", gate::Blocked::NoRiskState)));
             return;
         };
         let (order_type, limit_price, post_only) = match routing::style_for(signal.score, &self.config) {
@@ -447,12 +453,22 @@ impl Execution {
                 let order_id = command.order_id.clone().ok_or_else(|| invalid("no order id"))?;
                 let reason = command.reason.clone().unwrap_or_else(|| format!("canceled by {}", command.requested_by));
                 if !self.cancel(&order_id, reason, out) {
-                    Self::ack(out, &order_id, AckStatus::Rejected, EXECUTION_ROUTE, None, Some(format!("order {order_id} is not open")));
+                    Self::ack(&mut self.state.ack_counts, out, &order_id, AckStatus::Rejected, EXECUTION_ROUTE, None, Some(format!("order {order_id} is not open")));
                 }
             }
             CommandKind::Sweep | CommandKind::RiskTrim | CommandKind::RiskReset => {}
         }
         Ok(())
+    }
+}
+
+/// The wire name of an ack status (`ACCEPTED`, `REJECTED`, `CANCELED`), the key of
+/// [`ExecutionState::ack_counts`].
+pub fn ack_status_name(status: AckStatus) -> &'static str {
+    match status {
+        AckStatus::Accepted => "ACCEPTED",
+        AckStatus::Rejected => "REJECTED",
+        AckStatus::Canceled => "CANCELED",
     }
 }
 

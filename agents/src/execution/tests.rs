@@ -558,3 +558,27 @@ fn a_full_size_maker_sell_is_sized_at_its_limit_and_passes_the_gate() {
     let out = feed(&mut execution, &[signal(5, "ETHUSD", SignalSide::Buy, "0.15", "1")]);
     assert_eq!(orders(&out).iter().map(|o| (o.qty, o.limit_price)).collect::<Vec<_>>(), [(fp("10.101"), Some(fp("99")))]);
 }
+
+#[test]
+fn ack_counts_follow_every_published_ack_by_status_and_survive_a_restore() {
+    let mut execution = Execution::new(ExecConfig::default());
+    // No market data (rejected), a resting limit (accepted), its cancel (canceled), a second
+    // cancel of the same order (rejected), a market buy (accepted and filled).
+    let mut out = feed(&mut execution, &[risk(0, "1000", "1", false, false), submit(1, "ETHUSD", Side::Buy, "1", None), tick(2, "BTCUSD", "100", Some(("99", "101")), "100")]);
+    out.extend(feed(&mut execution, &[submit(3, "BTCUSD", Side::Buy, "1", Some("95"))]));
+    let resting = orders(&out).last().expect("a resting order").order_id.clone();
+    out.extend(feed(&mut execution, &[cancel(4, &resting), cancel(5, &resting), submit(6, "BTCUSD", Side::Buy, "1", None)]));
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for ack in acks(&out) {
+        *expected.entry(ack_status_name(ack.status).to_string()).or_default() += 1;
+    }
+    assert_eq!(expected.get("REJECTED"), Some(&2), "{expected:?}");
+    assert_eq!(expected.get("CANCELED"), Some(&1), "{expected:?}");
+    assert_eq!(expected.get("ACCEPTED"), Some(&2), "{expected:?}");
+    assert_eq!(execution.state().ack_counts, expected);
+    // A snapshot written before the counters existed restores with none.
+    let mut json = serde_json::to_value(execution.state()).expect("state as JSON");
+    json.as_object_mut().expect("an object").remove("ack_counts");
+    let old: ExecutionState = serde_json::from_value(json).expect("an older snapshot restores");
+    assert!(old.ack_counts.is_empty());
+}
