@@ -148,3 +148,15 @@ fn compose_runs_all_eight_agents_locked_down() {
         assert_eq!(shared["restart"], "unless-stopped", "{agent}");
     }
 }
+
+#[test]
+fn the_shipped_agent_config_is_valid() {
+    let path = deploy().join("config/agent_config.yaml");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_maxx"))
+        .args(["config", "check", "--no-env", path.to_str().expect("utf-8")])
+        .output()
+        .expect("run maxx config check");
+    assert!(output.status.success(), "{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let effective = String::from_utf8_lossy(&output.stdout);
+    assert!(effective.contains("daily_drawdown_pct: 5"), "the file's values are in force:\n{effective}");
+}
