@@ -7,12 +7,14 @@ pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod exposition;
+pub mod grpc;
 pub mod health;
 pub mod http;
 pub mod logs;
 pub mod metrics;
 pub mod process;
 pub mod reload;
+pub mod routes;
 pub mod run;
 pub mod telemetry;
 

@@ -15,6 +15,9 @@ use maxx_service::agents::{self, AGENT_NAMES};
 use maxx_service::auth::Tokens;
 use maxx_service::config::{process_env, ConfigSource};
 use maxx_service::telemetry::{self, TelemetryConfig};
+use maxx_events::{Producer, Registration, SchemaRegistry};
+use maxx_service::grpc::{self, ExecutionGrpc, GrpcServer};
+use maxx_service::routes;
 use maxx_service::{logs, AgentService};
 
 /// The long help of `maxx agent` (set on its subcommand in `cli/mod.rs`).
@@ -56,6 +59,7 @@ pub const LONG_ABOUT: &str = "Run one agent: consume its inputs, handle each wit
         maxx-alpha-2 counts as its trailing ordinal 2\n  \
         MAXX_LEADER_ELECTION         kafka: run only while elected leader (singletons with standbys)\n  \
         MAXX_HTTP_ADDR               HTTP listen address, as --http (default 0.0.0.0:9100)\n  \
+        MAXX_GRPC_ADDR               gRPC ExecutionService address, as --grpc (execution only; off)\n  \
         MAXX_CONFIG                  config file, as --config (default /config/agent_config.yaml)\n  \
         MAXX__<SECTION>__<KEY>       override one config key, e.g. MAXX__SERVICE__MAX_LAG=500\n  \
         MAXX_TOKEN_FILE              bearer tokens for mutating routes: lines name:token, or one token\n  \
@@ -97,6 +101,10 @@ pub struct Args {
     /// Register missing schemas instead of refusing to start (development only).
     #[arg(long)]
     register_schemas: bool,
+    /// Serve the gRPC ExecutionService (proto/execution.proto) on this address too; execution
+    /// only, off by default. Same bearer tokens as the mutating HTTP routes.
+    #[arg(long, env = "MAXX_GRPC_ADDR", value_name = "ADDR")]
+    grpc: Option<SocketAddr>,
 }
 
 /// Runs the agent until SIGTERM/SIGINT.
@@ -112,10 +120,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // fences whichever replica led before it.
     kafka.instance = if elected { 0 } else { args.instance };
     kafka.namespace.clone_from(&args.namespace);
-    let registry = HttpRegistry::new(&args.schema_registry).context("MAXX_SCHEMA_REGISTRY / --schema-registry")?;
+    if args.grpc.is_some() && args.name != "execution" {
+        anyhow::bail!("--grpc / MAXX_GRPC_ADDR serves the ExecutionService: only `maxx agent execution` takes it");
+    }
+    let registry: Arc<dyn SchemaRegistry> = Arc::new(HttpRegistry::new(&args.schema_registry).context("MAXX_SCHEMA_REGISTRY / --schema-registry")?);
     let source = ConfigSource::new(args.config.clone());
     let path = source.path.display().to_string();
-    let mut service = AgentService::new(kafka, Arc::new(registry), factory, source, process_env()).with_context(|| format!("starting {} with {path}", args.name))?;
+    let mut service = AgentService::new(kafka.clone(), Arc::clone(&registry), factory, source, process_env()).with_context(|| format!("starting {} with {path}", args.name))?;
+    // The agent's own routes and KPIs (maxx_service::routes).
+    let (stats, store) = (service.stats(), service.config());
+    service = service.with_routes(routes::for_agent(&args.name));
+    for kpi in routes::kpis(&args.name, &stats, &store) {
+        service = service.with_kpis(kpi);
+    }
     let config = service.config().current();
 
     let log = logs::init(&args.name, &config.service.log_level, &config.service.log_format).context("setting up logs")?;
@@ -140,6 +157,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if tokens.is_empty() {
         tracing::warn!("no bearer token configured (MAXX_TOKEN_FILE, MAXX_API_TOKEN): mutating routes refuse every request");
     }
+    let grpc_tokens = tokens.clone();
     service = service.with_tokens(tokens).publishing_commands().handling_signals();
     if elected {
         service = service.with_leader_election();
@@ -149,8 +167,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let listener = std::net::TcpListener::bind(args.http).with_context(|| format!("listening on {} (MAXX_HTTP_ADDR / --http)", args.http))?;
     let address = listener.local_addr().context("reading the bound address")?;
-    tracing::info!(agent = %args.name, %instance, http = %address, bootstrap = %args.bootstrap, config = %path, "agent starting");
-    service.run(listener).with_context(|| format!("agent {instance}"))?;
+    let grpc = match args.grpc {
+        Some(grpc_address) => {
+            let grpc_listener = std::net::TcpListener::bind(grpc_address).with_context(|| format!("listening on {grpc_address} (MAXX_GRPC_ADDR / --grpc)"))?;
+            let registration = if args.register_schemas { Registration::Register } else { Registration::LookupOnly };
+            let identity = Producer { agent: args.name.clone(), version: factory(&config).version().to_owned(), instance: instance.clone() };
+            let stats = Arc::clone(&stats);
+            let server = GrpcServer::spawn(grpc_listener, move || {
+                let commands = grpc::publisher(&kafka, registry, registration, identity).map_err(|e| e.to_string())?;
+                Ok(ExecutionGrpc::new(stats, grpc_tokens, commands))
+            })
+            .context("starting the gRPC server")?;
+            Some(server)
+        }
+        None => None,
+    };
+    tracing::info!(agent = %args.name, %instance, http = %address, grpc = ?grpc.as_ref().map(GrpcServer::address), bootstrap = %args.bootstrap, config = %path, "agent starting");
+    let result = service.run(listener).with_context(|| format!("agent {instance}"));
+    if let Some(grpc) = grpc {
+        if let Err(error) = grpc.stop() {
+            tracing::warn!(%error, "the gRPC server stopped with an error");
+        }
+    }
+    result?;
     tracing::info!(agent = %args.name, %instance, "agent stopped");
     Ok(ExitCode::SUCCESS)
 }
