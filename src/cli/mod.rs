@@ -6,6 +6,7 @@ mod agent;
 mod archive;
 mod backtest;
 mod config;
+mod demo;
 mod registry;
 mod replay;
 mod probe;
@@ -40,6 +41,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// All of MAXX in one process on a synthetic market, no broker: `maxx demo`.
+    Demo(demo::Args),
     /// Run one agent: `maxx agent <name>` (see `maxx agent --help`).
     #[command(long_about = agent::LONG_ABOUT)]
     Agent(agent::Args),
@@ -69,6 +72,7 @@ enum Command {
 /// Whatever the subcommand reports; `main` prints it with its context chain.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Some(Command::Demo(args)) => demo::run(args),
         None => Ok(ExitCode::SUCCESS),
         Some(Command::Agent(args)) => agent::run(args),
         Some(Command::Config(args)) => config::run(args),

@@ -23,6 +23,7 @@ pub mod item;
 pub mod lexicon;
 pub mod parse;
 pub mod symbols;
+pub mod synthetic;
 
 #[cfg(test)]
 mod tests;
