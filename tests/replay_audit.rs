@@ -230,6 +230,10 @@ fn agent<'a>(report: &'a AuditReport, name: &str) -> &'a AgentAudit {
     report.agents.iter().find(|a| a.agent == name).expect("agent in the report")
 }
 
+fn maxx_cmd() -> Command {
+    Command::new(maxx_binary())
+}
+
 fn maxx(namespace: &str) -> Command {
     let mut command = Command::new(maxx_binary());
     command.env("MAXX_BOOTSTRAP", maxx_testkit::bootstrap()).env("MAXX_NAMESPACE", namespace).env("MAXX_SCHEMA_REGISTRY", registry_url());
@@ -269,6 +273,15 @@ fn a_live_run_with_crashes_matches_the_audit_at_every_checkpoint_and_as_of_a_sna
         assert!(as_of.checked > checkpoints.len() / 2 && as_of.checked == as_of.matched, "{name}: {} checked", as_of.checked);
         assert!(as_of.events < agent(&report, name).events, "{name}: as-of replays a prefix");
     }
+    // --from-offsets: start at a middle snapshot; only the later ones are checked, all match.
+    let checkpoints = kafka::read_checkpoints(&client, &format!("{}state.portfolio", live.namespace), "portfolio").expect("checkpoints");
+    let middle = &checkpoints[checkpoints.len() / 2];
+    let from = AuditRequest { from_offsets: Some(middle.offsets.clone()), ..request(AsOf::End) };
+    let later = run_audit::audit_agent(&broker(&live.namespace), "portfolio", &from, &mut |_| {}).expect("audit from a snapshot");
+    assert_eq!(later.checkpoints, checkpoints.len() - checkpoints.len() / 2 - 1);
+    assert_eq!((later.checked, later.matched), (later.checkpoints, later.checkpoints));
+    assert!(later.events < agent(&report, "portfolio").events);
+
     let html = scratch("audit-html").join("audit.html");
     let output = maxx(&live.namespace).args(["replay", "audit", "--as-of", "2026-01-01T00:10:00Z", "--html"]).arg(&html).output().expect("maxx replay audit --as-of");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -309,6 +322,11 @@ fn export_import_keeps_records_and_digest_and_a_forged_fill_diverges_at_its_offs
     let from_files = audit(&LogSource::Archive(dir.clone()), AsOf::End);
     assert_clean(&from_files, "archive");
     assert_eq!(from_files.digest, original.digest);
+
+    // A quant backtests the archived ticks without a broker.
+    let backtest_out = scratch("audit-backtest");
+    let summary = run_ok(maxx_cmd().args(["backtest", "--ticks"]).arg(dir.join("ticks.avro")).arg("--out").arg(&backtest_out), "backtest the archive");
+    assert!(summary.starts_with("1200 ticks,"), "{summary}");
 
     // Imported into a new namespace: the same records, the same audit.
     let copy = new_namespace("audit-copy");
