@@ -126,6 +126,25 @@ fn the_same_ticks_and_config_give_byte_identical_reports() {
 }
 
 #[test]
+fn the_governor_joins_the_chain_when_asked_and_stays_deterministic() {
+    let dir = scratch("bt-governor");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample_ticks.csv");
+    for run in ["g1", "g2"] {
+        let output = backtest(&sample, &dir.join(run), &["--governor"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let output = backtest(&sample, &dir.join("plain"), &[]);
+    assert!(output.status.success());
+    let read = |run: &str| std::fs::read(dir.join(run).join("report.json")).expect("report");
+    assert_eq!(read("g1"), read("g2"), "the governed chain is deterministic too");
+    let governed: serde_json::Value = serde_json::from_slice(&read("g1")).expect("json");
+    let plain: serde_json::Value = serde_json::from_slice(&read("plain")).expect("json");
+    assert_eq!((governed["run"]["governor"].as_bool(), plain["run"]["governor"].as_bool()), (Some(true), Some(false)));
+    // The sample starts at midnight: the governor's daily reweight (00:10 UTC) changes the blend.
+    assert_ne!(governed["trades"], plain["trades"], "the governor's reweight changes what is traded");
+}
+
+#[test]
 fn the_sample_tick_file_is_the_seeded_generator_output() {
     let dir = scratch("bt-sample");
     let path = dir.join("sample.csv");

@@ -1,5 +1,5 @@
-//! Backtests: ticks through Alpha → RiskSentinel → Execution (paper venue) → Portfolio on the
-//! embedded runtime — the agents' own code, in one deterministic order — and what a report
+//! Backtests: ticks through Alpha → RiskSentinel → Execution (paper venue) → Portfolio (and,
+//! when asked, the MetaGovernor) on the embedded runtime — the agents' own code, in one deterministic order — and what a report
 //! needs collected on the way (fills, the equity curve on a fixed event-time grid, realized
 //! PnL per closing fill, risk events).
 //!
@@ -30,11 +30,14 @@ pub struct BacktestSettings {
     pub to_micros: Option<i64>,
     /// Period of the equity grid the Sharpe ratio and the charts sample (seconds).
     pub grid_secs: i64,
+    /// Also run the MetaGovernor, whose reweights (validated by its own backtest) and Kelly
+    /// clamps feed back into Alpha and RiskSentinel.
+    pub governor: bool,
 }
 
 impl Default for BacktestSettings {
     fn default() -> Self {
-        Self { from_micros: None, to_micros: None, grid_secs: 60 }
+        Self { from_micros: None, to_micros: None, grid_secs: 60, governor: false }
     }
 }
 
@@ -199,6 +202,13 @@ fn ceil_to(time: i64, period: i64) -> i64 {
     time.div_euclid(period).saturating_add(i64::from(time.rem_euclid(period) != 0)).saturating_mul(period)
 }
 
+/// The chain of a backtest with the MetaGovernor added after Portfolio.
+pub fn chain_with_governor(config: &AgentConfig) -> EmbeddedRuntime {
+    let mut runtime = chain(config);
+    runtime.add(maxx_agents::meta_governor::MetaGovernor::new(config), "meta_governor-backtest");
+    runtime
+}
+
 /// The chain of a backtest on an embedded runtime, in delivery order.
 pub fn chain(config: &AgentConfig) -> EmbeddedRuntime {
     let mut runtime = EmbeddedRuntime::new();
@@ -224,7 +234,7 @@ pub fn run(
     if settings.grid_secs < 1 {
         return Err(BacktestError::BadGrid);
     }
-    let mut runtime = chain(config);
+    let mut runtime = if settings.governor { chain_with_governor(config) } else { chain(config) };
     let mut collector = Collector {
         obs: Observations {
             starting_cash: config.portfolio.starting_cash,

@@ -65,6 +65,8 @@ pub struct RunSummary {
     pub from: Option<String>,
     /// `--to`, when given.
     pub to: Option<String>,
+    /// Whether the MetaGovernor ran in the chain.
+    pub governor: bool,
 }
 
 /// The headline figures. Money in quote currency, exact decimals.
@@ -238,6 +240,7 @@ pub fn build(obs: &Observations, settings: &BacktestSettings, input: InputIdenti
             last_tick: obs.last_time.map(format_micros),
             from: settings.from_micros.map(format_micros),
             to: settings.to_micros.map(format_micros),
+            governor: settings.governor,
         },
         summary,
         risk_events: obs.risk_events.clone(),

@@ -1,5 +1,6 @@
 //! `maxx backtest`: ticks from a file (CSV or archive) or a topic through Alpha →
-//! RiskSentinel → Execution (paper venue) → Portfolio on the embedded runtime, and a report
+//! RiskSentinel → Execution (paper venue) → Portfolio (and the MetaGovernor with
+//! `--governor`) on the embedded runtime, and a report
 //! (`report.json`, `report.html` with the equity and drawdown charts, the charts as SVG).
 //! The same input and configuration give byte-identical reports.
 
@@ -35,6 +36,7 @@ use maxx_replay::ticks_csv;
     after_help = "Examples:\n  maxx backtest --ticks data/sample_ticks.csv --out target/backtest\n  \
         maxx backtest --ticks data/sample_ticks.csv --config agent_config.yaml --from 2026-01-01T00:10:00Z --to 2026-01-01T00:50:00Z --out bt\n  \
         maxx backtest --ticks archive/ticks.avro --out bt\n  \
+        maxx backtest --ticks data/sample_ticks.csv --governor --out bt-governed\n  \
         maxx backtest --ticks topic:ticks --out bt\n  \
         maxx backtest --generate-sample data/sample_ticks.csv\n\n\
         Environment:\n  MAXX_BOOTSTRAP        Kafka bootstrap servers for topic:NAME (default 127.0.0.1:9092)\n  \
@@ -58,6 +60,10 @@ pub struct Args {
     /// Period of the equity grid for the Sharpe ratio and the charts (seconds of event time).
     #[arg(long, default_value = "60", value_name = "SECONDS")]
     grid_secs: i64,
+    /// Also run the MetaGovernor (reweights the alpha blend after its own validation
+    /// backtest, clamps Kelly after a drawdown).
+    #[arg(long)]
+    governor: bool,
     /// Directory for the report (created if needed).
     #[arg(long, value_name = "DIR", required_unless_present = "generate_sample")]
     out: Option<PathBuf>,
@@ -167,7 +173,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let (Some(source), Some(out)) = (&args.ticks, &args.out) else { anyhow::bail!("--ticks and --out are required") };
     let config = load_config(args.config.as_deref())?;
-    let settings = BacktestSettings { from_micros: parse_time(&args.from, "from")?, to_micros: parse_time(&args.to, "to")?, grid_secs: args.grid_secs };
+    let settings = BacktestSettings { from_micros: parse_time(&args.from, "from")?, to_micros: parse_time(&args.to, "to")?, grid_secs: args.grid_secs, governor: args.governor };
     let (name, sha256, ticks) = read_ticks(&args, source)?;
     let bar = progress_bar(ticks.len() as u64, "backtest");
     let observations = backtest::run(ticks, &config, &settings, &mut |n| bar.set_position(n))?;
