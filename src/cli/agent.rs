@@ -105,6 +105,9 @@ pub struct Args {
     /// only, off by default. Same bearer tokens as the mutating HTTP routes.
     #[arg(long, env = "MAXX_GRPC_ADDR", value_name = "ADDR")]
     grpc: Option<SocketAddr>,
+    /// The source agents' flags (market_data, sentiment).
+    #[command(flatten)]
+    source: super::source::SourceArgs,
 }
 
 /// Runs the agent until SIGTERM/SIGINT.
@@ -113,6 +116,11 @@ pub struct Args {
 /// An unknown or unavailable agent, an invalid configuration or token file, an address that
 /// cannot be bound, or a runtime that stopped with an error (fenced, fatal, crash loop).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if super::source::is_source(&args.name) {
+        // Sources (feeds, news in; no input topic) run in the source shell.
+        let common = super::source::Common { name: args.name.clone(), config: args.config.clone(), http: args.http, instance: args.instance, bootstrap: args.bootstrap.clone(), schema_registry: args.schema_registry.clone(), namespace: args.namespace.clone(), register_schemas: args.register_schemas };
+        return super::source::run(common, &args.source);
+    }
     let factory = agents::factory(&args.name)?;
     let mut kafka = KafkaConfig::new(&args.bootstrap);
     let elected = args.leader_election == "kafka";

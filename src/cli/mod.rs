@@ -12,6 +12,7 @@ mod replay;
 mod probe;
 mod schemas;
 mod setup;
+mod source;
 mod topology;
 
 use std::process::ExitCode;

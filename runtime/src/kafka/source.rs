@@ -1,16 +1,26 @@
-//! The Kafka shell of a *source* agent (MarketData): ticks come from a channel — exchange
-//! feeds, a file, the synthetic market — not from a topic, and are produced to `ticks` in
+//! The Kafka shell of a *source* agent — MarketData (ticks from exchange feeds, a file, the
+//! synthetic market) and Sentiment (news items posted over HTTP or read from a file): items
+//! come from a channel, not from a topic, and what the agent makes of them is produced in
 //! transactions, each carrying the agent's duplicate-detection state as a snapshot to
-//! `state.market_data`.
+//! `state.<agent>`. [`SourceAgent`] is what a source must say: its state, and the events an
+//! item gives; [`KafkaSource::run`] (MarketData → `ticks`) and [`KafkaSource::run_source`]
+//! (any source, e.g. [`SentimentSource`] → `sentiment_scores`) run one.
 //!
-//! Per batch: begin → for each tick the agent has not published before: produce it → the
-//! snapshot of what has been published → commit. A batch ends when no more tick is waiting
-//! (group commit), at `batch_size` ticks, or when it is `commit_interval` old — as in the
-//! worker. On start the producer fences any previous incarnation (aborting what it left
-//! open) and the last committed snapshot is restored, so ticks a restarted feed delivers
-//! again (venues resend recent data on subscribe) are dropped: a restart neither loses nor
+//! Per batch: begin → for each item: the agent admits it (its events, or none when it was
+//! published before) and they are produced → the snapshot of what has been published →
+//! commit. A batch ends when no more item is waiting (group commit), at `batch_size` items,
+//! or when it is `commit_interval` old — as in the worker. On start the producer fences any
+//! previous incarnation (aborting what it left open) and the last committed snapshot is
+//! restored, so items a restarted feed delivers again (venues resend recent data on
+//! subscribe; clients post a batch twice) are dropped: a restart neither loses nor
 //! duplicates what was committed. An aborted batch is restored from the last committed state
-//! and its ticks are sent again in the next transaction.
+//! and its items are sent again in the next transaction. Each item is *settled*
+//! ([`SourceAgent::settled`]) once its events are committed, or at once when it gave none.
+//!
+//! Between transactions the shell applies a configuration waiting in its
+//! [`PendingConfig`] (hot reload), and, when asked to, publishes lifecycle transitions to
+//! `agent_state` like the runtime does. The producer's statistics feed the broker
+//! reachability of [`Stats`].
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,30 +28,179 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use maxx_agents::config::AgentConfig;
 use maxx_agents::market_data::{Dedupe, MarketData};
-use maxx_agents::Agent;
-use maxx_events::{BusCodec, BusEvent, Registration, SchemaRegistry, Tick};
+use maxx_agents::sentiment::{self, Ingested, NewsItem, Sentiment, SentimentState};
+use maxx_agents::{Agent, Emitter};
+use maxx_events::{BusCodec, BusEvent, Lifecycle, Producer, Registration, SchemaRegistry, SentimentScore, Tick};
 use rdkafka::error::KafkaError;
-use rdkafka::producer::{BaseProducer, BaseRecord, DefaultProducerContext, Producer as _};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer as _, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
-use rdkafka::ClientConfig;
+use rdkafka::{ClientConfig, ClientContext};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
-use super::config::KafkaConfig;
+use super::config::{KafkaConfig, PendingConfig};
 use super::error::{is_fencing, is_fencing_code, RuntimeError};
+use super::lifecycle::LifecyclePublisher;
 use super::snapshot::{self, Snapshot};
 use super::stats::Stats;
 
-/// Longest a wait for the next tick blocks, so shutdown and commit deadlines are noticed.
+/// Longest a wait for the next item blocks, so shutdown and commit deadlines are noticed.
 const MAX_WAIT: Duration = Duration::from_millis(100);
 
-/// Publishes ticks from a channel to `ticks`, exactly once per venue message.
+/// A source agent as the shell runs it: pure, with a state that says what was published.
+pub trait SourceAgent: Send {
+    /// What arrives on the channel.
+    type Item: Send;
+    /// What the agent made of an item, handed back when the item is settled.
+    type Outcome: Send;
+    /// The duplicate-detection state, snapshotted with every commit.
+    type State: Serialize + DeserializeOwned + Clone + Send;
+    /// The agent's name: transactional id, state topic and lifecycle identity derive from it.
+    const NAME: &'static str;
+    /// Version stamped on the snapshot.
+    const VERSION: &'static str;
+    /// Topics its events go to.
+    const OUTPUTS: &'static [&'static str];
+
+    /// The state.
+    fn state(&self) -> &Self::State;
+    /// Replaces the state (a restored snapshot, or the committed state after an abort).
+    fn restore(&mut self, state: Self::State);
+    /// The events `item` gives (none: a duplicate, or nothing to publish), and its outcome.
+    fn admit(&mut self, item: &Self::Item, out: &mut Vec<BusEvent>) -> Self::Outcome;
+    /// `item`'s events are committed (or it had none): tell whoever waits for it.
+    fn settled(&mut self, _item: Self::Item, _outcome: Self::Outcome, _published: &[BusEvent]) {}
+    /// A new, validated configuration (hot reload), between two transactions.
+    fn reconfigure(&mut self, _config: &AgentConfig) {}
+}
+
+impl SourceAgent for MarketData {
+    type Item = Tick;
+    type Outcome = bool;
+    type State = Dedupe;
+    const NAME: &'static str = <MarketData as Agent>::NAME;
+    const VERSION: &'static str = <MarketData as Agent>::VERSION;
+    const OUTPUTS: &'static [&'static str] = <MarketData as Agent>::OUTPUTS;
+
+    fn state(&self) -> &Dedupe {
+        Agent::state(self)
+    }
+    fn restore(&mut self, state: Dedupe) {
+        Agent::restore(self, state);
+    }
+    fn admit(&mut self, tick: &Tick, out: &mut Vec<BusEvent>) -> bool {
+        let new = MarketData::admit(self, tick);
+        if new {
+            out.push(BusEvent::from(tick.clone()));
+        }
+        new
+    }
+    fn reconfigure(&mut self, config: &AgentConfig) {
+        Agent::reconfigure(self, config);
+    }
+}
+
+/// Called with an item's outcome and the scores committed for it.
+pub type Settle = Box<dyn FnOnce(&Ingested, &[SentimentScore]) + Send>;
+
+/// A news item for [`SentimentSource`], with whoever waits for its outcome.
+pub struct NewsRequest {
+    /// The item.
+    pub item: NewsItem,
+    /// Called once its scores are committed (or at once when it gave none).
+    pub settle: Option<Settle>,
+}
+
+impl std::fmt::Debug for NewsRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewsRequest").field("item", &self.item).finish()
+    }
+}
+
+impl From<NewsItem> for NewsRequest {
+    fn from(item: NewsItem) -> Self {
+        Self { item, settle: None }
+    }
+}
+
+/// Sentiment as a source: news items in, `SentimentScore`s to `sentiment_scores`, the
+/// scorer's memory of recent items in `state.sentiment`.
+pub struct SentimentSource {
+    scorer: Sentiment,
+    producer: Producer,
+    published: Option<Published>,
+}
+
+/// Called with every score once it is committed.
+pub type Published = Box<dyn Fn(&SentimentScore) + Send>;
+
+impl std::fmt::Debug for SentimentSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentimentSource").field("producer", &self.producer).finish()
+    }
+}
+
+impl SentimentSource {
+    /// The scorer, stamping its scores with `producer`.
+    pub fn new(scorer: Sentiment, producer: Producer) -> Self {
+        Self { scorer, producer, published: None }
+    }
+
+    /// Calls `hook` with every score once it is committed (e.g. for a live stream).
+    #[must_use]
+    pub fn on_published(mut self, hook: impl Fn(&SentimentScore) + Send + 'static) -> Self {
+        self.published = Some(Box::new(hook));
+        self
+    }
+}
+
+impl SourceAgent for SentimentSource {
+    type Item = NewsRequest;
+    type Outcome = Ingested;
+    type State = SentimentState;
+    const NAME: &'static str = sentiment::NAME;
+    const VERSION: &'static str = <MarketData as Agent>::VERSION;
+    const OUTPUTS: &'static [&'static str] = &["sentiment_scores"];
+
+    fn state(&self) -> &SentimentState {
+        self.scorer.state()
+    }
+    fn restore(&mut self, state: SentimentState) {
+        self.scorer.restore(state);
+    }
+    fn admit(&mut self, request: &NewsRequest, out: &mut Vec<BusEvent>) -> Ingested {
+        let (cause, at) = Sentiment::cause(&request.item);
+        let mut emitter = Emitter::new(sentiment::NAME, &self.producer, cause, at, out);
+        self.scorer.ingest(&request.item, &mut emitter)
+    }
+    fn settled(&mut self, request: NewsRequest, outcome: Ingested, published: &[BusEvent]) {
+        let scores: Vec<SentimentScore> = published.iter().filter_map(|e| SentimentScore::try_from(e.clone()).ok()).collect();
+        if let Some(hook) = &self.published {
+            for score in &scores {
+                hook(score);
+            }
+        }
+        if let Some(settle) = request.settle {
+            settle(&outcome, &scores);
+        }
+    }
+    fn reconfigure(&mut self, config: &AgentConfig) {
+        self.scorer.reconfigure(config.sentiment.clone());
+    }
+}
+
+/// Publishes what a source agent makes of the items on a channel, exactly once.
 pub struct KafkaSource {
     config: KafkaConfig,
     registry: Arc<dyn SchemaRegistry>,
     registration: Registration,
     stats: Arc<Stats>,
     shutdown: Arc<AtomicBool>,
+    pending: Arc<PendingConfig>,
+    lifecycle: bool,
 }
 
 impl std::fmt::Debug for KafkaSource {
@@ -53,13 +212,13 @@ impl std::fmt::Debug for KafkaSource {
 /// What one run published.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceReport {
-    /// Ticks produced and committed.
+    /// Events produced and committed.
     pub published: u64,
-    /// Ticks dropped as already published.
+    /// Items that gave nothing (already published, or nothing to publish).
     pub duplicates: u64,
     /// Transactions committed.
     pub commits: u64,
-    /// Transactions aborted (their ticks were sent again).
+    /// Transactions aborted (their items were sent again).
     pub aborts: u64,
 }
 
@@ -69,24 +228,68 @@ enum Failure {
     Fatal(RuntimeError),
 }
 
+/// The producer's context: its statistics say whether a broker is reachable.
+struct SourceContext {
+    stats: Arc<Stats>,
+}
+
+impl ClientContext for SourceContext {
+    fn stats(&self, statistics: rdkafka::statistics::Statistics) {
+        self.stats.consumer_statistics(&statistics);
+    }
+}
+
+impl ProducerContext for SourceContext {
+    type DeliveryOpaque = ();
+    fn delivery(&self, _result: &DeliveryResult<'_>, _opaque: ()) {}
+}
+
+type SourceProducer = BaseProducer<SourceContext>;
+
 impl KafkaSource {
     /// A source shell with schema ids from `registry`, looked up only.
     pub fn new(config: KafkaConfig, registry: Arc<dyn SchemaRegistry>) -> Self {
-        Self { config, registry, registration: Registration::LookupOnly, stats: Arc::default(), shutdown: Arc::default() }
+        Self {
+            config,
+            registry,
+            registration: Registration::LookupOnly,
+            stats: Arc::default(),
+            shutdown: Arc::default(),
+            pending: Arc::default(),
+            lifecycle: false,
+        }
     }
 
     /// Registers missing schemas instead of refusing to start (development and tests).
+    #[must_use]
     pub fn registering_schemas(mut self) -> Self {
         self.registration = Registration::Register;
         self
     }
 
-    /// Counters (commits, aborts, outputs, committed state) for health and metrics.
+    /// Publishes lifecycle transitions (INIT, RUNNING, SHUTDOWN) to `agent_state`, best effort.
+    #[must_use]
+    pub fn publishing_lifecycle(mut self) -> Self {
+        self.lifecycle = true;
+        self
+    }
+
+    /// Counters (commits, aborts, outputs, committed state, broker) for health and metrics.
     pub fn stats(&self) -> Arc<Stats> {
         Arc::clone(&self.stats)
     }
 
-    /// Set it to stop: the open transaction is committed, and [`KafkaSource::run`] returns.
+    /// Where a reloaded configuration goes; applied between two transactions.
+    pub fn pending_config(&self) -> Arc<PendingConfig> {
+        Arc::clone(&self.pending)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &KafkaConfig {
+        &self.config
+    }
+
+    /// Set it to stop: the open transaction is committed, and the run returns.
     pub fn shutdown_handle(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.shutdown)
     }
@@ -104,13 +307,45 @@ impl KafkaSource {
     /// is gone; what was received before is committed first.
     ///
     /// # Errors
+    /// As [`KafkaSource::run_source`].
+    pub fn run(&self, agent: MarketData, ticks: &Receiver<Tick>) -> Result<SourceReport, RuntimeError> {
+        self.run_source(agent, ticks)
+    }
+
+    /// Runs the source `agent` over the items received on `items` until shutdown is
+    /// requested or every sender is gone; what was received before is committed first.
+    ///
+    /// # Errors
     /// When fenced by a newer instance, when a topic is missing, or on a failure that a
     /// transaction retry cannot get past.
-    pub fn run(&self, mut agent: MarketData, ticks: &Receiver<Tick>) -> Result<SourceReport, RuntimeError> {
-        let name = <MarketData as Agent>::NAME;
+    pub fn run_source<A: SourceAgent>(&self, agent: A, items: &Receiver<A::Item>) -> Result<SourceReport, RuntimeError> {
+        let mut lifecycle = if self.lifecycle {
+            let identity = Producer { agent: A::NAME.to_owned(), version: A::VERSION.to_owned(), instance: self.config.instance_name(A::NAME) };
+            let mut publisher =
+                LifecyclePublisher::new(&self.client(), Arc::clone(&self.registry), self.registration, self.config.topic("agent_state"), identity, self.stats())?;
+            publisher.transition(Lifecycle::Init, "starting");
+            Some(publisher)
+        } else {
+            self.stats.set_lifecycle(Lifecycle::Init, "starting");
+            None
+        };
+        let result = self.publish_all(agent, items, &mut lifecycle);
+        let reason = match &result {
+            Ok(_) => "stopped on request".to_owned(),
+            Err(error) => error.to_string(),
+        };
+        match lifecycle.as_mut() {
+            Some(publisher) => publisher.transition(Lifecycle::Shutdown, &reason),
+            None => self.stats.set_lifecycle(Lifecycle::Shutdown, &reason),
+        }
+        result
+    }
+
+    fn publish_all<A: SourceAgent>(&self, mut agent: A, items: &Receiver<A::Item>, lifecycle: &mut Option<LifecyclePublisher>) -> Result<SourceReport, RuntimeError> {
+        let name = A::NAME;
         let config = &self.config;
-        let codec = BusCodec::new(Arc::clone(&self.registry), &["ticks"], self.registration)?;
-        let producer: BaseProducer<DefaultProducerContext> = self
+        let codec = BusCodec::new(Arc::clone(&self.registry), A::OUTPUTS, self.registration)?;
+        let producer: SourceProducer = self
             .client()
             .set("transactional.id", config.transactional_id(name))
             .set("transaction.timeout.ms", config.transaction_timeout.as_millis().to_string())
@@ -118,14 +353,15 @@ impl KafkaSource {
             .set("enable.idempotence", "true")
             .set("retry.backoff.ms", "5")
             .set("retry.backoff.max.ms", "20")
-            .create()
+            .set("statistics.interval.ms", config.statistics_interval.as_millis().to_string())
+            .create_with_context(SourceContext { stats: Arc::clone(&self.stats) })
             .map_err(|e| RuntimeError::kafka("create the transactional producer", e))?;
         // Fences the previous incarnation and aborts what it left open, so the snapshot read
         // next is the last committed one.
         retrying(&producer, "init transactions", config.transaction_timeout * 2, || producer.init_transactions(config.transaction_timeout)).map_err(fatal)?;
         let state_topic = config.state_topic(name);
         if let Some(snapshot) = snapshot::read_latest(&self.client(), &state_topic, name, config.transaction_timeout)? {
-            let state: Dedupe = serde_json::from_value(snapshot.state).map_err(|e| RuntimeError::Fatal(format!("the last snapshot in {state_topic} is not MarketData state: {e}")))?;
+            let state: A::State = serde_json::from_value(snapshot.state).map_err(|e| RuntimeError::Fatal(format!("the last snapshot in {state_topic} is not {name} state: {e}")))?;
             agent.restore(state);
             tracing::info!(agent = name, "restored from snapshot");
         }
@@ -134,7 +370,6 @@ impl KafkaSource {
             stats: &self.stats,
             codec,
             producer,
-            ticks_topic: config.topic("ticks"),
             state_topic,
             instance: config.instance_name(name),
             committed: agent.state().clone(),
@@ -145,25 +380,36 @@ impl KafkaSource {
             report: SourceReport::default(),
         };
         run.stats.set_committed_state(&serde_json::to_vec(&run.committed).map_err(|e| RuntimeError::Fatal(format!("state: {e}")))?);
+        match lifecycle.as_mut() {
+            Some(publisher) => publisher.transition(Lifecycle::Running, "publishing"),
+            None => self.stats.set_lifecycle(Lifecycle::Running, "publishing"),
+        }
         let mut closed = false;
         loop {
             if self.shutdown.load(Ordering::SeqCst) || (closed && run.redo.is_empty()) {
                 run.finish()?;
                 return Ok(run.report);
             }
+            if run.started.is_none() {
+                if let Some((generation, config)) = self.pending.take() {
+                    run.agent.reconfigure(&config);
+                    self.stats.set_config_generation(generation);
+                    tracing::info!(generation, "configuration applied");
+                }
+            }
             let open = run.started.is_some();
             let next = match run.redo.pop_front() {
-                Some(tick) => Ok(tick),
+                Some(item) => Ok(item),
                 None if closed => Err(RecvTimeoutError::Disconnected),
-                None if open => ticks.try_recv().map_err(|e| match e {
+                None if open => items.try_recv().map_err(|e| match e {
                     std::sync::mpsc::TryRecvError::Empty => RecvTimeoutError::Timeout,
                     std::sync::mpsc::TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
                 }),
-                None => ticks.recv_timeout(MAX_WAIT),
+                None => items.recv_timeout(MAX_WAIT),
             };
             let drained = match next {
-                Ok(tick) => {
-                    if let Err(failure) = run.publish(tick) {
+                Ok(item) => {
+                    if let Err(failure) = run.publish(item) {
                         run.recover(failure)?;
                         continue;
                     }
@@ -181,69 +427,91 @@ impl KafkaSource {
                 if let Err(failure) = run.commit() {
                     run.recover(failure)?;
                 }
+            } else if run.started.is_none() {
+                // Keep the statistics callback served while idle.
+                run.producer.poll(Duration::ZERO);
             }
         }
     }
 }
 
+/// An admitted item of the open transaction: the item, its outcome, its events.
+type Pending<A> = (<A as SourceAgent>::Item, <A as SourceAgent>::Outcome, Vec<BusEvent>);
+
 /// One incarnation's producer and the transaction being built.
-struct Run<'r> {
+struct Run<'r, A: SourceAgent> {
     config: &'r KafkaConfig,
     stats: &'r Stats,
     codec: BusCodec,
-    producer: BaseProducer<DefaultProducerContext>,
-    ticks_topic: String,
+    producer: SourceProducer,
     state_topic: String,
     instance: String,
-    agent: MarketData,
+    agent: A,
     /// The agent's state as of the last commit: restored on abort.
-    committed: Dedupe,
-    /// Ticks in the open transaction (sent again if it aborts).
-    batch: Vec<Tick>,
+    committed: A::State,
+    /// Items in the open transaction (sent again if it aborts).
+    batch: Vec<Pending<A>>,
     /// When the open transaction began; `None`: none is open.
     started: Option<Instant>,
-    /// Ticks of an aborted transaction, to publish before new ones.
-    redo: VecDeque<Tick>,
+    /// Items of an aborted transaction, to publish before new ones.
+    redo: VecDeque<A::Item>,
     report: SourceReport,
 }
 
-impl Run<'_> {
-    fn publish(&mut self, tick: Tick) -> Result<(), Failure> {
-        if !self.agent.admit(&tick) {
+impl<A: SourceAgent> Run<'_, A> {
+    fn publish(&mut self, item: A::Item) -> Result<(), Failure> {
+        let mut events = Vec::new();
+        let outcome = self.agent.admit(&item, &mut events);
+        if events.is_empty() {
             self.report.duplicates += 1;
+            self.agent.settled(item, outcome, &[]);
             return Ok(());
         }
         if self.started.is_none() {
             self.producer.begin_transaction().map_err(|e| classify(&self.producer, "begin the transaction", e))?;
             self.started = Some(Instant::now());
         }
-        let event = BusEvent::from(tick.clone());
-        let bytes = self.codec.encode(&event).map_err(|e| Failure::Fatal(RuntimeError::Fatal(e.to_string())))?;
-        send(&self.producer, BaseRecord::to(self.ticks_topic.as_str()).key(tick.symbol.as_str()).payload(bytes.as_slice()))?;
-        self.batch.push(tick);
+        // Queued first, so an abort in the middle sends the whole item again.
+        self.batch.push((item, outcome, Vec::new()));
+        for event in &events {
+            let topic = self.config.topic(event.topic());
+            let bytes = self.codec.encode(event).map_err(|e| Failure::Fatal(RuntimeError::Fatal(e.to_string())))?;
+            send(&self.producer, BaseRecord::to(topic.as_str()).key(event.key()).payload(bytes.as_slice()))?;
+        }
+        if let Some(last) = self.batch.last_mut() {
+            last.2 = events;
+        }
         Ok(())
     }
 
-    /// Snapshot, commit.
+    /// Snapshot, commit, settle.
     fn commit(&mut self) -> Result<(), Failure> {
         let began = Instant::now();
         let state = serde_json::to_value(self.agent.state()).map_err(|e| Failure::Fatal(RuntimeError::Fatal(format!("state: {e}"))))?;
-        let name = <MarketData as Agent>::NAME;
-        let snapshot = Snapshot::new(name, <MarketData as Agent>::VERSION, &self.instance, &BTreeMap::new(), state);
+        let name = A::NAME;
+        let snapshot = Snapshot::new(name, A::VERSION, &self.instance, &BTreeMap::new(), state);
         let value = serde_json::to_vec(&snapshot).map_err(|e| Failure::Fatal(RuntimeError::Fatal(format!("encode the snapshot: {e}"))))?;
         send(&self.producer, BaseRecord::to(self.state_topic.as_str()).key(name).payload(value.as_slice()))?;
         let timeout = self.config.transaction_timeout;
         drain(&self.producer, timeout)?;
         let producer = &self.producer;
         retrying(producer, "commit", timeout, || producer.commit_transaction(Timeout::Never))?;
-        let published = self.batch.len() as u64;
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for (_, _, events) in &self.batch {
+            for event in events {
+                *counts.entry(event.topic().to_owned()).or_default() += 1;
+            }
+        }
+        let published: u64 = counts.values().sum();
         self.stats.committed(began.elapsed());
-        self.stats.outputs(&BTreeMap::from([("ticks".to_owned(), published)]));
+        self.stats.outputs(&counts);
         self.stats.set_committed_state(&serde_json::to_vec(self.agent.state()).unwrap_or_default());
         self.committed = self.agent.state().clone();
         self.report.published += published;
         self.report.commits += 1;
-        self.batch.clear();
+        for (item, outcome, events) in std::mem::take(&mut self.batch) {
+            self.agent.settled(item, outcome, &events);
+        }
         self.started = None;
         tracing::debug!(published, took = ?began.elapsed(), "committed");
         Ok(())
@@ -254,8 +522,8 @@ impl Run<'_> {
     fn finish(&mut self) -> Result<(), RuntimeError> {
         for _ in 0..3 {
             let mut failed = None;
-            while let Some(tick) = self.redo.pop_front() {
-                if let Err(failure) = self.publish(tick) {
+            while let Some(item) = self.redo.pop_front() {
+                if let Err(failure) = self.publish(item) {
                     failed = Some(failure);
                     break;
                 }
@@ -268,11 +536,11 @@ impl Run<'_> {
                 Some(failure) => self.recover(failure)?,
             }
         }
-        Err(RuntimeError::Fatal(format!("{} ticks could not be committed at shutdown", self.redo.len())))
+        Err(RuntimeError::Fatal(format!("{} items could not be committed at shutdown", self.redo.len())))
     }
 
     /// Aborts the open transaction, restores the committed state and queues the batch's
-    /// ticks to be sent again; or gives up when the failure is fatal.
+    /// items to be sent again; or gives up when the failure is fatal.
     fn recover(&mut self, failure: Failure) -> Result<(), RuntimeError> {
         let reason = match failure {
             Failure::Fatal(error) => return Err(error),
@@ -286,14 +554,13 @@ impl Run<'_> {
         self.stats.aborted();
         self.report.aborts += 1;
         self.agent.restore(self.committed.clone());
-        for tick in self.batch.drain(..).rev() {
-            self.redo.push_front(tick);
+        for (item, _, _) in self.batch.drain(..).rev() {
+            self.redo.push_front(item);
         }
         self.started = None;
         Ok(())
     }
 }
-
 fn fatal(failure: Failure) -> RuntimeError {
     match failure {
         Failure::Fatal(error) => error,
@@ -309,7 +576,7 @@ impl From<RuntimeError> for Failure {
 
 /// librdkafka's classification of a transactional error: fenced and fatal stop the
 /// incarnation, abortable ones abort and retry.
-fn classify(producer: &BaseProducer<DefaultProducerContext>, context: &'static str, error: KafkaError) -> Failure {
+fn classify(producer: &SourceProducer, context: &'static str, error: KafkaError) -> Failure {
     if let Some((code, reason)) = producer.client().fatal_error() {
         return Failure::Fatal(if is_fencing_code(code) {
             RuntimeError::Fenced(format!("{context}: {reason}"))
@@ -329,7 +596,7 @@ fn classify(producer: &BaseProducer<DefaultProducerContext>, context: &'static s
 }
 
 /// Repeats a transactional call while librdkafka says it is retriable.
-fn retrying<T>(producer: &BaseProducer<DefaultProducerContext>, context: &'static str, deadline: Duration, mut call: impl FnMut() -> Result<T, KafkaError>) -> Result<T, Failure> {
+fn retrying<T>(producer: &SourceProducer, context: &'static str, deadline: Duration, mut call: impl FnMut() -> Result<T, KafkaError>) -> Result<T, Failure> {
     let give_up = Instant::now() + deadline;
     loop {
         match call() {
@@ -341,7 +608,7 @@ fn retrying<T>(producer: &BaseProducer<DefaultProducerContext>, context: &'stati
 }
 
 /// Waits until every produced record is delivered (see the worker's `drain`).
-fn drain(producer: &BaseProducer<DefaultProducerContext>, deadline: Duration) -> Result<(), Failure> {
+fn drain(producer: &SourceProducer, deadline: Duration) -> Result<(), Failure> {
     let give_up = Instant::now() + deadline;
     while producer.in_flight_count() > 0 {
         if Instant::now() > give_up {
@@ -353,7 +620,7 @@ fn drain(producer: &BaseProducer<DefaultProducerContext>, deadline: Duration) ->
 }
 
 /// Enqueues a record, serving delivery reports while the local queue is full.
-fn send(producer: &BaseProducer<DefaultProducerContext>, mut record: BaseRecord<'_, str, [u8]>) -> Result<(), Failure> {
+fn send(producer: &SourceProducer, mut record: BaseRecord<'_, str, [u8]>) -> Result<(), Failure> {
     loop {
         match producer.send(record) {
             Ok(()) => return Ok(()),
