@@ -36,6 +36,9 @@ use crate::metrics::{Identity, KpiSource};
 use crate::reload::ConfigStore;
 use crate::run::ServiceError;
 
+/// How long open HTTP connections may finish after the source stopped.
+const SERVER_GRACE: Duration = Duration::from_secs(5);
+
 /// What a source adds to `/healthz`.
 pub trait SourceHealth: Send + Sync {
     /// Why the source is unhealthy (empty: it is not), and its details for the answer
@@ -181,7 +184,14 @@ impl SourceService {
         let result = work(server_runtime.handle(), &self.source);
         shutdown.store(true, Ordering::SeqCst);
         finished.store(true, Ordering::SeqCst);
-        let served = server_runtime.block_on(server);
+        // Connections still open after the grace period (a stream client) are cut.
+        let served = match server_runtime.block_on(async { tokio::time::timeout(SERVER_GRACE, server).await }) {
+            Ok(served) => served,
+            Err(_) => {
+                tracing::warn!("HTTP connections still open after {SERVER_GRACE:?}: closed");
+                Ok(Ok(()))
+            }
+        };
         server_runtime.shutdown_timeout(Duration::from_secs(5));
         let report = result?;
         match served {

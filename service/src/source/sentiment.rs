@@ -50,6 +50,8 @@ pub struct NewsOptions {
 
 /// How long `POST /news` waits for its batch to be committed.
 const COMMIT_WAIT: Duration = Duration::from_secs(60);
+/// How often an idle `/stream` checks whether the process stops.
+const STREAM_POLL: Duration = Duration::from_millis(250);
 /// The window `maxx_sentiment_items_per_second` is measured over.
 const RATE_WINDOW: Duration = Duration::from_secs(60);
 
@@ -99,6 +101,8 @@ struct News {
     stream: broadcast::Sender<SentimentScore>,
     counters: Arc<Mutex<Counters>>,
     config: Arc<ConfigStore>,
+    /// Set when the process stops: open streams end, so the server can close.
+    shutdown: Arc<AtomicBool>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -220,27 +224,38 @@ async fn post_score(State(news): State<News>, body: String) -> Response {
     Json(json!({ "score": scored.score.to_string(), "sum": scored.sum.to_string(), "symbols": symbols, "hits": hits })).into_response()
 }
 
-/// `GET /stream`: every score committed from now on, as an SSE `score` event of JSON.
+/// `GET /stream`: a `ready` event, then every score committed from now on, as an SSE
+/// `score` event of JSON.
 async fn get_stream(State(news): State<News>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let receiver = news.stream.subscribe();
-    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        let event = match receiver.recv().await {
-            Ok(score) => {
-                let data = json!({
-                    "event_id": score.event_id.to_string(),
-                    "event_time": score.event_time.as_micros(),
-                    "symbol": score.symbol,
-                    "score": score.score.to_string(),
-                    "source": score.source,
-                    "item_id": score.item_id,
-                    "title": score.title,
-                });
-                Event::default().event("score").data(data.to_string())
+    // A `ready` event first: the client knows it is subscribed from then on.
+    let stream = futures_util::stream::unfold((receiver, news.shutdown, false), |(mut receiver, shutdown, ready)| async move {
+        if !ready {
+            return Some((Ok(Event::default().event("ready").data("subscribed")), (receiver, shutdown, true)));
+        }
+        let event = loop {
+            if shutdown.load(Ordering::SeqCst) {
+                return None;
             }
-            Err(broadcast::error::RecvError::Lagged(missed)) => Event::default().event("lagged").data(missed.to_string()),
-            Err(broadcast::error::RecvError::Closed) => return None,
+            match tokio::time::timeout(STREAM_POLL, receiver.recv()).await {
+                Err(_) => {}
+                Ok(Ok(score)) => {
+                    let data = json!({
+                        "event_id": score.event_id.to_string(),
+                        "event_time": score.event_time.as_micros(),
+                        "symbol": score.symbol,
+                        "score": score.score.to_string(),
+                        "source": score.source,
+                        "item_id": score.item_id,
+                        "title": score.title,
+                    });
+                    break Event::default().event("score").data(data.to_string());
+                }
+                Ok(Err(broadcast::error::RecvError::Lagged(missed))) => break Event::default().event("lagged").data(missed.to_string()),
+                Ok(Err(broadcast::error::RecvError::Closed)) => return None,
+            }
         };
-        Some((Ok(event), receiver))
+        Some((Ok(event), (receiver, shutdown, true)))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
@@ -263,7 +278,8 @@ pub fn run(service: SourceService, listener: std::net::TcpListener, options: New
     let (items, receiver) = channel::<NewsRequest>();
     let (stream, _) = broadcast::channel(1_024);
     let counters = Arc::new(Mutex::new(Counters { by_outcome: BTreeMap::new(), scores: 0, recent: VecDeque::new(), started: Instant::now() }));
-    let news = News { items: items.clone(), stream: stream.clone(), counters: Arc::clone(&counters), config: Arc::clone(&store) };
+    let shutdown = service.shutdown_handle();
+    let news = News { items: items.clone(), stream: stream.clone(), counters: Arc::clone(&counters), config: Arc::clone(&store), shutdown: Arc::clone(&shutdown) };
 
     if let Some(path) = &options.news_file {
         let text = std::fs::read_to_string(path).map_err(|e| ServiceError::Http(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))))?;
@@ -277,7 +293,6 @@ pub fn run(service: SourceService, listener: std::net::TcpListener, options: New
             let _ = items.send(NewsRequest::from(item));
         }
     }
-    let shutdown = service.shutdown_handle();
     if options.synthetic {
         let (items, shutdown) = (items.clone(), Arc::clone(&shutdown));
         let interval = options.synthetic_interval.max(Duration::from_millis(1));
