@@ -170,3 +170,41 @@ fn a_stalled_feed_turns_healthz_500_naming_it_and_recovers() {
     let ids: BTreeSet<_> = published.iter().map(|t| t.event_id).collect();
     assert_eq!(ids.len(), published.len(), "no tick published twice across the reconnect");
 }
+
+/// Waits for the child to exit by itself.
+fn wait_for_exit(agent: &mut Agent, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(status) = agent.try_wait() {
+            return status;
+        }
+        assert!(std::time::Instant::now() < deadline, "no exit within {timeout:?}\n{}", agent.logs());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_csv_file_is_published_once_and_the_process_ends() {
+    let namespace = apply_topology("md-file");
+    let config = config_file("md-file", "market_data:\n  feeds: [binance]\n");
+    let csv = std::env::temp_dir().join(format!("{}.csv", maxx_testkit::unique_name("md-file-ticks")));
+    std::fs::write(
+        &csv,
+        "ts,symbol,price,volume,bid,ask,exchange\n\
+         2026-11-25T12:00:00Z,BTCUSD,94000.5,0.01,94000,94001,binance\n\
+         2026-11-25T12:00:01Z,ETHUSD,3050.25,0.5,,,coinbase\n\
+         not-a-time,BTCUSD,1,1,,,binance\n\
+         2026-11-25T12:00:02Z,BTCUSD,94001,0.02,94000.5,94001.5,binance\n",
+    )
+    .expect("write the CSV");
+    let source = format!("file:{}", csv.display());
+    for run in 0..2 {
+        let mut agent = Agent::start(&namespace, &config, &["market_data", "--source", &source]);
+        let status = wait_for_exit(&mut agent, Duration::from_secs(90));
+        assert!(status.success(), "run {run}: the file published, exit 0: {status:?}\n{}", agent.logs());
+    }
+    let published = ticks(&namespace);
+    let rows: Vec<(String, String)> = published.iter().map(|t| (t.symbol.clone(), t.price.to_string())).collect();
+    assert_eq!(published.len(), 3, "three good rows, once, though the file was read twice: {rows:?}");
+    assert!(rows.contains(&("ETHUSD".to_owned(), "3050.25".to_owned())), "{rows:?}");
+}

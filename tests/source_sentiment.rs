@@ -149,3 +149,49 @@ fn posted_news_is_scored_and_published_exactly_once() {
     assert!(restarted.terminate().success());
     assert_eq!(scores(&namespace, 4).len(), 4, "nothing published twice across the restart");
 }
+
+fn tweet(id: &str, text: &str) -> String {
+    serde_json::json!({ "data": [ { "id": id, "text": text, "created_at": "2026-11-25T11:00:00.000Z" } ] }).to_string()
+}
+
+fn article(url: &str, title: &str) -> String {
+    serde_json::json!({ "status": "ok", "articles": [ { "title": title, "url": url, "publishedAt": "2026-11-25T11:00:00Z" } ] }).to_string()
+}
+
+#[test]
+fn a_reloaded_configuration_applies_to_the_next_items_and_a_bad_one_is_refused() {
+    let namespace = apply_topology("sentiment-reload");
+    let before = "market_data:\n  feeds: [binance]\nsentiment:\n  news_apis: [newsapi.org]\n  symbols:\n    BTCUSD: [bitcoin]\n";
+    let config = config_file("sentiment-reload", before);
+    let agent = Agent::start(&namespace, &config, &["sentiment"]);
+    agent.wait_for_health("sentiment healthy", Duration::from_secs(90), |status, _| status == 200);
+
+    let (_, body) = agent.post("/news", &article("https://news.example/doge-1", "Dogecoin soars on upgrade"), Some(TOKEN));
+    assert_eq!(outcome(&serde_json::from_str(&body).expect("JSON"), "https://news.example/doge-1")["outcome"], "no_symbol", "{body}");
+    let (_, body) = agent.post("/news", &tweet("77", "Bitcoin soars"), Some(TOKEN));
+    assert_eq!(outcome(&serde_json::from_str(&body).expect("JSON"), "77")["outcome"], "source_off", "{body}");
+
+    std::fs::write(&config, "market_data:\n  feeds: [binance]\nsentiment:\n  news_apis: [newsapi.org, twitter]\n  symbols:\n    BTCUSD: [bitcoin]\n    DOGEUSD: [dogecoin]\n").expect("rewrite");
+    let (status, body) = agent.post("/reload", "", None);
+    assert_eq!(status, 401, "reload needs the token: {body}");
+    let (status, body) = agent.post("/reload", "", Some(TOKEN));
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = agent.post("/news", &article("https://news.example/doge-2", "Dogecoin soars on upgrade"), Some(TOKEN));
+    let answer: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(outcome(&answer, "https://news.example/doge-2")["symbols"], serde_json::json!(["DOGEUSD"]), "{answer}");
+    let (_, body) = agent.post("/news", &tweet("78", "Bitcoin soars"), Some(TOKEN));
+    assert_eq!(outcome(&serde_json::from_str(&body).expect("JSON"), "78")["outcome"], "scored", "twitter accepted now: {body}");
+    let (_, body) = agent.post("/score", "Dogecoin soars", None);
+    assert_eq!(serde_json::from_str::<Value>(&body).expect("JSON")["symbols"], serde_json::json!(["DOGEUSD"]), "{body}");
+
+    std::fs::write(&config, "market_data:\n  feeds: [binance]\nsentiment:\n  news_apis: [carrier-pigeon]\n").expect("rewrite");
+    let (status, body) = agent.post("/reload", "", Some(TOKEN));
+    assert_eq!(status, 422, "{body}");
+    let refused = agent.wait_for_health("/healthz to report the refused reload", Duration::from_secs(10), |status, _| status == 500);
+    assert!(refused["reason"].as_str().is_some_and(|r| r.contains("reload refused") && r.contains("news_apis")), "{refused}");
+    let (_, body) = agent.post("/news", &article("https://news.example/doge-3", "Dogecoin slumps after hack"), Some(TOKEN));
+    assert_eq!(outcome(&serde_json::from_str(&body).expect("JSON"), "https://news.example/doge-3")["outcome"], "scored", "the previous configuration stays: {body}");
+    assert_eq!(agent.metric("maxx_config_generation", &[]), Some(1.0));
+    assert!(agent.terminate().success());
+    assert_eq!(scores(&namespace, 3).len(), 3, "doge-2, the tweet, doge-3");
+}

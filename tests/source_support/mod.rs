@@ -143,6 +143,11 @@ impl Agent {
         family.samples.iter().find(|s| labels.iter().all(|(k, v)| s.label(k) == Some(*v))).map(|s| s.value)
     }
 
+    /// The exit status, once the process has exited by itself.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        self.child.as_mut().and_then(|c| c.try_wait().expect("wait"))
+    }
+
     /// SIGTERM, then waits for the exit.
     pub fn terminate(mut self) -> ExitStatus {
         let mut child = self.child.take().expect("running");

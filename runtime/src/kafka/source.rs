@@ -17,8 +17,8 @@
 //! and its items are sent again in the next transaction. Each item is *settled*
 //! ([`SourceAgent::settled`]) once its events are committed, or at once when it gave none.
 //!
-//! Between transactions the shell applies a configuration waiting in its
-//! [`PendingConfig`] (hot reload), and, when asked to, publishes lifecycle transitions to
+//! Before each item the shell applies a configuration waiting in its [`PendingConfig`]
+//! (hot reload: a source's configuration is no state, so it may change mid-batch), and, when asked to, publishes lifecycle transitions to
 //! `agent_state` like the runtime does. The producer's statistics feed the broker
 //! reachability of [`Stats`].
 
@@ -390,13 +390,6 @@ impl KafkaSource {
                 run.finish()?;
                 return Ok(run.report);
             }
-            if run.started.is_none() {
-                if let Some((generation, config)) = self.pending.take() {
-                    run.agent.reconfigure(&config);
-                    self.stats.set_config_generation(generation);
-                    tracing::info!(generation, "configuration applied");
-                }
-            }
             let open = run.started.is_some();
             let next = match run.redo.pop_front() {
                 Some(item) => Ok(item),
@@ -409,6 +402,12 @@ impl KafkaSource {
             };
             let drained = match next {
                 Ok(item) => {
+                    // A configuration accepted before the item arrived applies to it.
+                    if let Some((generation, config)) = self.pending.take() {
+                        run.agent.reconfigure(&config);
+                        self.stats.set_config_generation(generation);
+                        tracing::info!(generation, "configuration applied");
+                    }
                     if let Err(failure) = run.publish(item) {
                         run.recover(failure)?;
                         continue;
