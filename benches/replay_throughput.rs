@@ -13,6 +13,8 @@
 //! `MAXX_BOOTSTRAP=127.0.0.1:19744 cargo bench --bench replay_throughput`
 //! (`REPLAY_BENCH_TICKS` backtest ticks, default 500,000; `REPLAY_BENCH_EVENTS` audit ticks,
 //! default 300,000, their fills added; without `MAXX_BOOTSTRAP` only the backtest runs).
+//! `REPLAY_BENCH_MEMORY_EVENTS=10000000` instead measures the peak memory of an audit over
+//! that many ticks (no fills).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -134,7 +136,54 @@ fn audit_bench(n: usize) {
     );
 }
 
+/// Peak memory of a long audit: `n` ticks (no fills, so the fold is cheap and the run is
+/// about reading and decoding) produced in chunks, then audited by Portfolio.
+fn memory_bench(n: usize) {
+    let registry: Arc<dyn SchemaRegistry> = Arc::new(InMemoryRegistry::default());
+    for entry in catalog() {
+        registry.register(&format!("{}-value", entry.topic), entry.text).expect("register");
+    }
+    let namespace = format!("{}.", unique_name("replay-memory"));
+    create_topic(&format!("{namespace}ticks"), 3);
+    create_topic(&format!("{namespace}state.portfolio"), 1);
+    let codec = BusCodec::new(registry.clone(), &["ticks"], Registration::LookupOnly).expect("codec");
+    let producer: BaseProducer = client_config().set("enable.idempotence", "true").set("linger.ms", "20").set("compression.type", "none").create().expect("producer");
+    let topic = format!("{namespace}ticks");
+    let chunk = 100_000;
+    let started = Instant::now();
+    for c in 0..n.div_ceil(chunk) {
+        let spec = SampleSpec { ticks: chunk.min(n - c * chunk), seed: c as u64, start_micros: 1_767_225_600_000_000 + (c * chunk) as i64 * 1_000_000, ..SampleSpec::default() };
+        for tick in sample_ticks(&spec) {
+            let bytes = codec.encode(&BusEvent::from(tick.clone())).expect("encode");
+            send_waiting(&producer, BaseRecord::to(&topic).key(tick.symbol.as_str()).payload(bytes.as_slice()));
+            producer.poll(Duration::ZERO);
+        }
+    }
+    producer.flush(Duration::from_secs(300)).expect("flush");
+    let produce = started.elapsed();
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let before = peak_rss_kib();
+    let source = LogSource::Broker { client: client_config(), namespace, registry };
+    let request = AuditRequest { agents: vec!["portfolio".into()], config: AgentConfig::default(), as_of: AsOf::End, from_offsets: None };
+    let started = Instant::now();
+    let audit = run_audit::audit_agent(&source, "portfolio", &request, &mut |_| {}).expect("audit");
+    let elapsed = started.elapsed();
+    println!(
+        "memory: {n} ticks produced in {:.1} s; audit of {} events in {:.1} s ({:.0}/s); peak RSS {} KiB before, {} KiB after (VmHWM reset: {reset})",
+        produce.as_secs_f64(),
+        audit.events,
+        elapsed.as_secs_f64(),
+        rate(audit.events, elapsed),
+        before.unwrap_or(0),
+        peak_rss_kib().unwrap_or(0),
+    );
+}
+
 fn main() {
+    if let Some(n) = std::env::var("REPLAY_BENCH_MEMORY_EVENTS").ok().and_then(|v| v.parse().ok()) {
+        memory_bench(n);
+        return;
+    }
     backtest_bench(env_or("REPLAY_BENCH_TICKS", 500_000));
     if std::env::var("MAXX_BOOTSTRAP").is_ok_and(|b| !b.trim().is_empty()) {
         audit_bench(env_or("REPLAY_BENCH_EVENTS", 300_000));
