@@ -631,3 +631,67 @@ fn send(producer: &SourceProducer, mut record: BaseRecord<'_, str, [u8]>) -> Res
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use maxx_agents::sentiment::{SentimentConfig, Source};
+    use maxx_events::EventTime;
+
+    use super::*;
+
+    fn item(id: &str, title: &str) -> NewsItem {
+        NewsItem { source: Source::NewsApi, id: id.into(), title: Some(title.into()), body: None, published: EventTime::from_micros(1_764_000_000_000_000), url: None, channel: None }
+    }
+
+    fn producer() -> Producer {
+        Producer { agent: "sentiment".into(), version: "test".into(), instance: "sentiment-0".into() }
+    }
+
+    #[test]
+    fn sentiment_admits_an_item_once_and_settles_it_with_its_scores() {
+        let streamed = Arc::new(Mutex::new(Vec::new()));
+        let hook = Arc::clone(&streamed);
+        let mut source = SentimentSource::new(Sentiment::new(SentimentConfig::default()), producer()).on_published(move |score| hook.lock().expect("lock").push(score.symbol.clone()));
+        let settled = Arc::new(Mutex::new(None));
+        let answer = Arc::clone(&settled);
+        let request = NewsRequest {
+            item: item("a", "Bitcoin and Ethereum rally"),
+            settle: Some(Box::new(move |outcome: &Ingested, scores: &[SentimentScore]| *answer.lock().expect("lock") = Some((outcome.clone(), scores.len())))),
+        };
+        let mut events = Vec::new();
+        let outcome = source.admit(&request, &mut events);
+        assert!(matches!(&outcome, Ingested::Scored { symbols, .. } if symbols == &["BTCUSD", "ETHUSD"]), "{outcome:?}");
+        assert_eq!(events.iter().map(BusEvent::topic).collect::<Vec<_>>(), ["sentiment_scores", "sentiment_scores"]);
+        assert!(settled.lock().expect("lock").is_none(), "not settled before the commit");
+        let committed = source.state().clone();
+        source.settled(request, outcome, &events);
+        assert!(matches!(settled.lock().expect("lock").as_ref(), Some((Ingested::Scored { .. }, 2))));
+        assert_eq!(*streamed.lock().expect("lock"), ["BTCUSD", "ETHUSD"], "streamed once committed");
+
+        // Again: nothing to publish. After a restore of the committed state: still nothing.
+        let mut again = Vec::new();
+        assert_eq!(source.admit(&NewsRequest::from(item("a", "Bitcoin and Ethereum rally")), &mut again), Ingested::Duplicate);
+        source.restore(committed);
+        assert_eq!(source.admit(&NewsRequest::from(item("a", "Bitcoin and Ethereum rally")), &mut again), Ingested::Duplicate);
+        assert!(again.is_empty());
+        // The same item scored anywhere gets the same ids.
+        let mut elsewhere = SentimentSource::new(Sentiment::new(SentimentConfig::default()), producer());
+        let mut copy = Vec::new();
+        elsewhere.admit(&NewsRequest::from(item("a", "Bitcoin and Ethereum rally")), &mut copy);
+        assert_eq!(copy.iter().map(BusEvent::event_id).collect::<Vec<_>>(), events.iter().map(BusEvent::event_id).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn market_data_publishes_a_tick_once() {
+        let producer = Producer { agent: "market_data".into(), version: "test".into(), instance: "market_data-0".into() };
+        let ticks: Vec<Tick> = maxx_agents::market_data::SyntheticMarket::new(maxx_agents::market_data::SyntheticConfig::default(), producer).take(5).collect();
+        let mut agent = MarketData::new(&maxx_agents::market_data::MarketDataConfig::default());
+        let mut out = Vec::new();
+        assert!(ticks.iter().all(|t| SourceAgent::admit(&mut agent, t, &mut out)));
+        assert_eq!(out.len(), 5);
+        assert!(!SourceAgent::admit(&mut agent, &ticks[2], &mut out), "seen");
+        assert_eq!(out.len(), 5);
+    }
+}

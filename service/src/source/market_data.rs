@@ -326,3 +326,51 @@ fn synthetic_market(config: SyntheticConfig, producer: Producer, interval: Durat
     }
     feed.finished.store(true, Ordering::SeqCst);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_parse_and_the_synthetic_pace_follows_the_speed() {
+        assert_eq!("live".parse(), Ok(TickSource::Live));
+        assert_eq!("synthetic".parse(), Ok(TickSource::Synthetic { speed: 1.0 }));
+        assert_eq!("file:/data/ticks.csv".parse(), Ok(TickSource::File(PathBuf::from("/data/ticks.csv"))));
+        assert!("file:".parse::<TickSource>().is_err());
+        assert!("kafka".parse::<TickSource>().is_err());
+        let config = SyntheticConfig { tick_interval_ms: 100, ..SyntheticConfig::default() };
+        assert_eq!(pace(&config, 1.0), Duration::from_millis(100));
+        assert_eq!(pace(&config, 4.0), Duration::from_millis(25));
+        assert_eq!(pace(&config, 0.0), Duration::ZERO, "0: as fast as the shell takes them");
+    }
+
+    #[test]
+    fn a_local_feed_is_unhealthy_before_its_first_tick_and_when_stale_but_not_once_finished() {
+        let feed = Arc::new(LocalFeed::new("synthetic", Duration::from_millis(50)));
+        let feeds = Feeds { local: vec![Arc::clone(&feed)], ..Feeds::default() };
+        let (reasons, details) = feeds.check();
+        assert!(reasons.len() == 1 && reasons[0].contains("feed synthetic") && reasons[0].contains("nothing delivered yet"), "{reasons:?}");
+        assert_eq!(details["feeds"][0]["healthy"], false);
+        feed.delivered();
+        let (reasons, details) = feeds.check();
+        assert!(reasons.is_empty(), "{reasons:?}");
+        assert_eq!((details["feeds"][0]["ticks"].as_u64(), details["feeds"][0]["healthy"].as_bool()), (Some(1), Some(true)));
+        std::thread::sleep(Duration::from_millis(60)); // past the 50 ms limit: stale by construction
+        let (reasons, _) = feeds.check();
+        assert!(reasons.len() == 1 && reasons[0].contains("stale") && reasons[0].contains("stall timeout 50 ms"), "{reasons:?}");
+        feed.finished.store(true, Ordering::SeqCst);
+        assert!(feeds.check().0.is_empty(), "a finished file is not a stalled feed");
+        let samples = feeds.samples();
+        assert!(samples.iter().any(|s| s.name == "maxx_market_data_feed_staleness_seconds" && s.value >= 0.05), "{samples:?}");
+    }
+
+    #[test]
+    fn a_venue_feed_that_never_connected_is_unhealthy_and_named() {
+        let health = Arc::new(FeedHealth::new(Venue::Binance));
+        let feeds = Feeds { venues: vec![(health, Duration::from_secs(5))], ..Feeds::default() };
+        let (reasons, details) = feeds.check();
+        assert_eq!(reasons, ["feed binance unhealthy: nothing received yet (stall timeout 5000 ms)"]);
+        assert_eq!((details["feeds"][0]["feed"].as_str(), details["feeds"][0]["connected"].as_bool()), (Some("binance"), Some(false)));
+        assert!(feeds.samples().iter().all(|s| s.name != "maxx_market_data_feed_staleness_seconds"), "no staleness before the first message");
+    }
+}

@@ -361,3 +361,71 @@ fn synthetic_news(seed: u64, interval: Duration, items: &Sender<NewsRequest>, sh
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_is_one_document_or_json_lines_and_bad_lines_are_items_not_failures() {
+        let one = r#"{"data": [{"id": "1", "text": "Bitcoin soars", "created_at": "2026-11-25T10:00:00Z"}]}"#;
+        let batch = read_batch(one).expect("one twitter document");
+        assert_eq!((batch.items.len(), batch.errors.len()), (1, 0));
+        let lines = format!("{one}\nnot json\n\n{one}\n");
+        let batch = read_batch(&lines).expect("JSON lines");
+        assert_eq!((batch.items.len(), batch.errors.len()), (2, 1), "the bad line is one refused item");
+        assert!(read_batch("not json").is_err(), "a single line that is no document is refused whole");
+        assert!(read_batch(r#"{"hello": 1}"#).unwrap_err().contains("not a newsapi, reddit or twitter document"));
+    }
+
+    #[test]
+    fn every_outcome_is_described_with_its_reason() {
+        let item = NewsItem {
+            source: sentiment::Source::Reddit,
+            id: "abc".into(),
+            title: Some("Bitcoin".into()),
+            body: None,
+            published: EventTime::from_micros(0),
+            url: None,
+            channel: None,
+        };
+        let scored = describe(&item, &Ingested::Scored { symbols: vec!["BTCUSD".into()], score: maxx_events::FixedPoint::from_raw(25_000_000) }, &[]);
+        assert_eq!((scored["outcome"].as_str(), scored["score"].as_str(), scored["source"].as_str()), (Some("scored"), Some("0.25"), Some("reddit")));
+        for (outcome, name) in [(Ingested::Duplicate, "duplicate"), (Ingested::NoSymbol, "no_symbol"), (Ingested::SourceOff, "source_off")] {
+            let answer = describe(&item, &outcome, &[]);
+            assert_eq!(answer["outcome"], name);
+            assert!(answer["reason"].as_str().is_some_and(|r| !r.is_empty()), "{answer}");
+        }
+    }
+
+    #[test]
+    fn the_rate_counts_the_last_minute_only() {
+        let started = Instant::now().checked_sub(Duration::from_secs(120)).unwrap_or_else(Instant::now);
+        let mut counters = Counters { by_outcome: BTreeMap::new(), scores: 0, recent: VecDeque::new(), started };
+        if let Some(old) = Instant::now().checked_sub(Duration::from_secs(90)) {
+            counters.recent.push_back(old);
+        }
+        for _ in 0..30 {
+            counters.count("scored", 2);
+        }
+        counters.count("refused", 0);
+        let samples = counters.samples();
+        let value = |name: &str, outcome: Option<&str>| {
+            samples
+                .iter()
+                .find(|s| s.name == name && outcome.is_none_or(|o| s.labels.iter().any(|(k, v)| k == "outcome" && v == o)))
+                .map(|s| s.value)
+        };
+        assert_eq!(value("maxx_sentiment_items_total", Some("scored")), Some(30.0));
+        assert_eq!(value("maxx_sentiment_items_total", Some("duplicate")), Some(0.0), "every outcome is exported, zero or not");
+        assert_eq!(value("maxx_sentiment_scores_total", None), Some(60.0));
+        assert_eq!(value("maxx_sentiment_items_per_second", None), Some(31.0 / 60.0), "31 items in the last minute; the one 90 s ago is out");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_body_is_read_or_refused_without_a_panic(body in ".{0,200}") {
+            let _ = read_batch(&body);
+        }
+    }
+}
