@@ -192,6 +192,32 @@ fn a_reloaded_configuration_applies_to_the_next_items_and_a_bad_one_is_refused()
     let (_, body) = agent.post("/news", &article("https://news.example/doge-3", "Dogecoin slumps after hack"), Some(TOKEN));
     assert_eq!(outcome(&serde_json::from_str(&body).expect("JSON"), "https://news.example/doge-3")["outcome"], "scored", "the previous configuration stays: {body}");
     assert_eq!(agent.metric("maxx_config_generation", &[]), Some(1.0));
+
+    // SIGHUP reloads too: a valid file again, healthy again.
+    std::fs::write(&config, before).expect("rewrite");
+    agent.signal("-HUP");
+    let healthy = agent.wait_for_health("/healthz 200 after SIGHUP", Duration::from_secs(30), |status, _| status == 200);
+    assert_eq!(healthy["config_generation"], 2, "{healthy}");
+    let (_, body) = agent.post("/news", &article("https://news.example/doge-4", "Dogecoin soars again"), Some(TOKEN));
+    assert_eq!(outcome(&serde_json::from_str(&body).expect("JSON"), "https://news.example/doge-4")["outcome"], "no_symbol", "the first file's symbols again: {body}");
     assert!(agent.terminate().success());
     assert_eq!(scores(&namespace, 3).len(), 3, "doge-2, the tweet, doge-3");
+}
+
+#[test]
+fn a_news_file_and_the_synthetic_feed_are_published() {
+    let namespace = apply_topology("sentiment-file");
+    let config = config_file("sentiment-file", "market_data:\n  feeds: [binance]\n");
+    let file = std::env::temp_dir().join(format!("{}.jsonl", maxx_testkit::unique_name("news")));
+    std::fs::write(&file, batch()).expect("write the news file");
+    let agent = Agent::start(&namespace, &config, &["sentiment", "--news-file", file.to_str().expect("path"), "--synthetic"]);
+    wait_until("the file's scores and two synthetic ones", Duration::from_secs(90), || agent.metric("maxx_sentiment_scores_total", &[]).is_some_and(|n| n >= 6.0));
+    assert_eq!(agent.metric("maxx_sentiment_items_total", &[("outcome", "refused")]), Some(2.0), "the file's two bad items");
+    assert!(agent.terminate().success());
+    let published = scores(&namespace, 6);
+    let from_file: Vec<&SentimentScore> = published.iter().filter(|s| !s.item_id.contains("synthetic")).collect();
+    assert_eq!(from_file.len(), 4, "the file's good items, once: {from_file:?}");
+    assert!(published.iter().filter(|s| s.item_id.contains("synthetic")).count() >= 2);
+    let ids: BTreeSet<_> = published.iter().map(|s| s.event_id).collect();
+    assert_eq!(ids.len(), published.len());
 }

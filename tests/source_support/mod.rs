@@ -143,6 +143,13 @@ impl Agent {
         family.samples.iter().find(|s| labels.iter().all(|(k, v)| s.label(k) == Some(*v))).map(|s| s.value)
     }
 
+    /// Sends `signal` (e.g. `-HUP`) to the process.
+    pub fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("running");
+        let sent = Command::new("kill").args([signal, &child.id().to_string()]).status().expect("kill");
+        assert!(sent.success(), "kill {signal}");
+    }
+
     /// The exit status, once the process has exited by itself.
     pub fn try_wait(&mut self) -> Option<ExitStatus> {
         self.child.as_mut().and_then(|c| c.try_wait().expect("wait"))
