@@ -1,6 +1,8 @@
 //! Which agent a process runs: the eight agent names and the factory that builds one from
 //! the configuration. One explicit list, no registration magic. The two sources (market data,
-//! sentiment) do not run in the consume-transform-produce runtime and answer "not available".
+//! sentiment) do not run in the consume-transform-produce runtime: the factory has none for
+//! them (they answer "not available" here), and `maxx agent` runs them in the source shell
+//! (`crate::source`).
 
 use maxx_agents::config::AgentConfig;
 use maxx_agents::DynAgent;
