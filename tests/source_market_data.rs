@@ -65,6 +65,7 @@ fn the_synthetic_market_is_published_exactly_once_across_a_restart() {
     let staleness = first.metric("maxx_market_data_feed_staleness_seconds", &[("feed", "synthetic")]).expect("feed staleness on /metrics");
     assert!((0.0..5.0).contains(&staleness), "{staleness}");
     assert!(first.metric("maxx_transactions_committed_total", &[]).is_some_and(|n| n >= 1.0));
+    wait_until("the producer's statistics to report the broker", Duration::from_secs(30), || first.metric("maxx_broker_reachable", &[]) == Some(1.0));
     let status = first.terminate();
     assert!(status.success(), "SIGTERM exits 0: {status:?}");
 
