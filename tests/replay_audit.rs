@@ -282,6 +282,20 @@ fn a_live_run_with_crashes_matches_the_audit_at_every_checkpoint_and_as_of_a_sna
     assert_eq!((later.checked, later.matched), (later.checkpoints, later.checkpoints));
     assert!(later.events < agent(&report, "portfolio").events);
 
+    // A quant backtests the live ticks straight from the topic.
+    let out = scratch("audit-topic-backtest");
+    let summary = run_ok(maxx(&live.namespace).args(["backtest", "--ticks", "topic:ticks", "--out"]).arg(&out), "backtest topic:ticks");
+    assert!(summary.starts_with("1200 ticks,"), "{summary}");
+    let from_topic = std::fs::read(out.join("report.json")).expect("report");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample_ticks.csv");
+    let head: String = std::fs::read_to_string(&sample).expect("sample").lines().take(1_201).map(|l| format!("{l}\n")).collect();
+    let csv = scratch("audit-topic-csv").join("head.csv");
+    std::fs::write(&csv, head).expect("write");
+    let out_csv = scratch("audit-csv-backtest");
+    run_ok(maxx_cmd().args(["backtest", "--ticks"]).arg(&csv).arg("--out").arg(&out_csv), "backtest the same ticks from CSV");
+    let trades = |bytes: &[u8]| serde_json::from_slice::<serde_json::Value>(bytes).expect("json")["trades"].clone();
+    assert_eq!(trades(&from_topic), trades(&std::fs::read(out_csv.join("report.json")).expect("report")), "the same ticks from a topic or a file trade the same");
+
     let html = scratch("audit-html").join("audit.html");
     let output = maxx(&live.namespace).args(["replay", "audit", "--as-of", "2026-01-01T00:10:00Z", "--html"]).arg(&html).output().expect("maxx replay audit --as-of");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
