@@ -2,7 +2,8 @@
 //! published exactly once — decodable, every venue sequence once and in order per symbol —
 //! `/healthz` reports the feed's staleness, SIGTERM exits 0 with lifecycle transitions on
 //! `agent_state`, and a restart (which replays the market from its seed) continues without a
-//! duplicate or a gap. Against a local OANDA pricing stream that stalls, `/healthz` turns 500
+//! duplicate or a gap; a CSV file is published once and ends the process; without a broker
+//! `/healthz` says so. Against a local OANDA pricing stream that stalls, `/healthz` turns 500
 //! naming the feed, and 200 again once the reconnected stream delivers.
 
 mod source_support;
@@ -208,4 +209,19 @@ fn a_csv_file_is_published_once_and_the_process_ends() {
     let rows: Vec<(String, String)> = published.iter().map(|t| (t.symbol.clone(), t.price.to_string())).collect();
     assert_eq!(published.len(), 3, "three good rows, once, though the file was read twice: {rows:?}");
     assert!(rows.contains(&("ETHUSD".to_owned(), "3050.25".to_owned())), "{rows:?}");
+}
+
+#[test]
+fn healthz_says_when_the_broker_is_unreachable() {
+    let namespace = apply_topology("md-no-broker");
+    let config = config_file("md-no-broker", "market_data:\n  feeds: [binance]\n");
+    let nowhere = format!("127.0.0.1:{}", TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port());
+    let agent = Agent::start_with(&namespace, &config, &["market_data", "--source", "synthetic"], &[("MAXX_BOOTSTRAP", &nowhere)]);
+    let body = agent.wait_for_health("/healthz to name the unreachable broker", Duration::from_secs(60), |status, body| {
+        status == 500 && body["reason"].as_str().is_some_and(|r| r.contains("broker unreachable"))
+    });
+    assert_ne!(body["state"], "RUNNING", "{body}");
+    assert_eq!(agent.metric("maxx_broker_reachable", &[]), Some(0.0));
+    let status = agent.terminate();
+    assert!(status.success(), "SIGTERM while waiting for a broker exits 0: {status:?}");
 }

@@ -57,6 +57,11 @@ pub struct Agent {
 impl Agent {
     /// Starts `maxx agent <args>` in `namespace` with `config`.
     pub fn start(namespace: &str, config: &Path, args: &[&str]) -> Self {
+        Self::start_with(namespace, config, args, &[])
+    }
+
+    /// [`Agent::start`] with more (or overriding) environment variables.
+    pub fn start_with(namespace: &str, config: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("{}.log", maxx_testkit::unique_name("source-agent")));
         let stderr = std::fs::File::create(&log).expect("log file");
@@ -74,6 +79,7 @@ impl Agent {
             .env("MAXX_LOG_FORMAT", "json")
             .env("MAXX_LOG", "info")
             .env("OTEL_SDK_DISABLED", "true")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()

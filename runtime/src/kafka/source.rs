@@ -49,6 +49,8 @@ use super::stats::Stats;
 
 /// Longest a wait for the next item blocks, so shutdown and commit deadlines are noticed.
 const MAX_WAIT: Duration = Duration::from_millis(100);
+/// One attempt at initializing the transactional producer.
+const INIT_SLICE: Duration = Duration::from_secs(1);
 
 /// A source agent as the shell runs it: pure, with a state that says what was published.
 pub trait SourceAgent: Send {
@@ -358,7 +360,22 @@ impl KafkaSource {
             .map_err(|e| RuntimeError::kafka("create the transactional producer", e))?;
         // Fences the previous incarnation and aborts what it left open, so the snapshot read
         // next is the last committed one.
-        retrying(&producer, "init transactions", config.transaction_timeout * 2, || producer.init_transactions(config.transaction_timeout)).map_err(fatal)?;
+        // In short slices, serving the statistics between them (so `/healthz` can say that
+        // no broker is reachable) and giving up early on shutdown.
+        let give_up = Instant::now() + config.transaction_timeout * 2;
+        loop {
+            match producer.init_transactions(INIT_SLICE) {
+                Ok(()) => break,
+                Err(KafkaError::Transaction(e)) if e.is_retriable() && Instant::now() < give_up => {
+                    if self.shutdown.load(Ordering::SeqCst) {
+                        tracing::info!(agent = name, "stopped before the producer was initialized");
+                        return Ok(SourceReport::default());
+                    }
+                    producer.poll(Duration::from_millis(100));
+                }
+                Err(error) => return Err(fatal(classify(&producer, "init transactions", error))),
+            }
+        }
         let state_topic = config.state_topic(name);
         if let Some(snapshot) = snapshot::read_latest(&self.client(), &state_topic, name, config.transaction_timeout)? {
             let state: A::State = serde_json::from_value(snapshot.state).map_err(|e| RuntimeError::Fatal(format!("the last snapshot in {state_topic} is not {name} state: {e}")))?;
