@@ -8,6 +8,50 @@ use serde::Serialize;
 use crate::audit::AgentAudit;
 use crate::svg::escape;
 
+/// A fixed-point field of a state (JSON holds the raw i64 scaled by 10⁸) as a decimal.
+fn decimal(value: Option<&serde_json::Value>) -> String {
+    match value {
+        Some(serde_json::Value::Number(n)) => n.as_i64().map_or_else(|| n.to_string(), |raw| maxx_events::FixedPoint::from_raw(raw).to_string()),
+        Some(serde_json::Value::Null) | None => "-".into(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The figures of a replayed state worth reading in a table: positions, PnL, cash and fees
+/// for Portfolio; equity, drawdown, limits, halts and positions for RiskSentinel.
+pub fn state_summary(agent: &str, state: &serde_json::Value) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    let field = |name: &str| state.get(name);
+    match agent {
+        "portfolio" => {
+            for name in ["cash", "realized", "fees", "lockbox", "unswept_profit"] {
+                rows.push((name.to_owned(), decimal(field(name))));
+            }
+            if let Some(serde_json::Value::Object(holdings)) = field("holdings") {
+                for (symbol, h) in holdings {
+                    rows.push((format!("position {symbol}"), format!("qty {} cost {} mark {}", decimal(h.get("qty")), decimal(h.get("cost")), decimal(h.get("mark")))));
+                }
+            }
+        }
+        "risk_sentinel" => {
+            let published = field("published");
+            for name in ["equity", "day_start_equity", "drawdown_pct", "kelly_fraction", "max_trade_risk"] {
+                rows.push((name.to_owned(), decimal(published.and_then(|p| p.get(name)))));
+            }
+            for name in ["halted", "killed", "halt_reason"] {
+                rows.push((name.to_owned(), field(name).map_or_else(|| "-".into(), ToString::to_string)));
+            }
+            if let Some(serde_json::Value::Object(positions)) = field("positions") {
+                for (symbol, qty) in positions {
+                    rows.push((format!("position {symbol}"), decimal(Some(qty))));
+                }
+            }
+        }
+        _ => {}
+    }
+    rows
+}
+
 /// The report format version.
 pub const FORMAT: u32 = 1;
 
@@ -67,6 +111,13 @@ impl AuditReport {
             if !a.not_compared.is_empty() {
                 let _ = writeln!(text, "{}: not compared (depend on cross-topic interleaving): {}", a.agent, a.not_compared.join(", "));
             }
+            let rows = state_summary(&a.agent, &a.state);
+            if !rows.is_empty() {
+                let _ = writeln!(text, "{} state after the replay:", a.agent);
+                for (name, value) in rows {
+                    let _ = writeln!(text, "  {name:<18} {value}");
+                }
+            }
         }
         let _ = writeln!(text, "\n{} — digest {}", if self.ok { "MATCH" } else { "DIVERGED" }, self.digest);
         text
@@ -113,10 +164,39 @@ impl AuditReport {
                 }
                 html.push_str("</table>\n");
             }
+            html.push_str("<table><tr><th>state after the replay</th><th></th></tr>\n");
+            for (name, value) in state_summary(&a.agent, &a.state) {
+                let _ = writeln!(html, "<tr><td>{}</td><td>{}</td></tr>", escape(&name), escape(&value));
+            }
+            html.push_str("</table>\n");
             let state = serde_json::to_string_pretty(&a.state).unwrap_or_default();
             let _ = writeln!(html, "<details><summary>Replayed state at the end</summary><pre>{}</pre></details>", escape(&state));
         }
         html.push_str("</body></html>\n");
         html
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_summaries_show_fixed_point_fields_as_decimals() {
+        let portfolio = serde_json::json!({"cash": 9_950_000_000_000_i64, "realized": -150_000_000, "fees": 1, "lockbox": 0, "unswept_profit": 0,
+            "holdings": {"BTCUSD": {"qty": 50_000_000, "cost": 3_000_000_000_000_i64, "mark": 6_100_000_000_000_i64}}});
+        let rows = state_summary("portfolio", &portfolio);
+        assert_eq!(rows[0], ("cash".to_owned(), "99500".to_owned()));
+        assert_eq!(rows[1], ("realized".to_owned(), "-1.5".to_owned()));
+        assert_eq!(rows[2], ("fees".to_owned(), "0.00000001".to_owned()));
+        assert_eq!(rows.last().map(|r| r.1.as_str()), Some("qty 0.5 cost 30000 mark 61000"));
+        let risk = serde_json::json!({"halted": true, "killed": false, "halt_reason": "daily drawdown", "positions": {"ETHUSD": -200_000_000},
+            "published": {"equity": 9_400_000_000_000_i64, "day_start_equity": 10_000_000_000_000_i64, "drawdown_pct": 600_000_000, "kelly_fraction": 25_000_000, "max_trade_risk": 1}});
+        let rows = state_summary("risk_sentinel", &risk);
+        assert!(rows.contains(&("drawdown_pct".to_owned(), "6".to_owned())));
+        assert!(rows.contains(&("halted".to_owned(), "true".to_owned())));
+        assert!(rows.contains(&("position ETHUSD".to_owned(), "-2".to_owned())));
+        let report = AuditReport::new("test".into(), Some("fills:0=3".into()), vec![]);
+        assert!(report.ok && report.to_table().contains("as of fills:0=3"));
     }
 }
