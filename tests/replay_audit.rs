@@ -303,7 +303,7 @@ fn a_live_run_with_crashes_matches_the_audit_at_every_checkpoint_and_as_of_a_sna
     assert!(table.contains("as of 2026-01-01T00:10:00Z"), "{table}");
     // Broker timestamps are the (later) times the test produced: nothing was logged by then.
     assert!(table.contains("portfolio state after the replay:\n  cash               100000\n"), "{table}");
-    let full = run_ok(&mut maxx(&live.namespace).args(["replay", "audit"]), "audit table");
+    let full = run_ok(maxx(&live.namespace).args(["replay", "audit"]), "audit table");
     assert!(full.contains("risk_sentinel state after the replay:") && full.contains("  position BTCUSD"), "{full}");
     assert!(std::fs::read_to_string(&html).expect("html").contains("<h2>portfolio</h2>"));
 }
