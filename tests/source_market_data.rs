@@ -138,6 +138,8 @@ fn oanda_server() -> (String, Arc<AtomicUsize>) {
     (endpoint, connections)
 }
 
+/// The reconnect waits 3 s (`retry_backoff_ms`): the window in which `/healthz` must see
+/// the stalled, disconnected feed.
 #[test]
 fn a_stalled_feed_turns_healthz_500_naming_it_and_recovers() {
     let namespace = apply_topology("md-stall");
@@ -145,7 +147,7 @@ fn a_stalled_feed_turns_healthz_500_naming_it_and_recovers() {
     let config = config_file(
         "md-stall",
         &format!(
-            "market_data:\n  feeds: [oanda]\n  retry_backoff_ms: 200\n  oanda:\n    endpoint: {endpoint}\n    account_id: 101-001-1-001\n    token_env: MAXX_TEST_NO_OANDA_TOKEN\n    stall_timeout_ms: 5001\n"
+            "market_data:\n  feeds: [oanda]\n  retry_backoff_ms: 3000\n  oanda:\n    endpoint: {endpoint}\n    account_id: 101-001-1-001\n    token_env: MAXX_TEST_NO_OANDA_TOKEN\n    stall_timeout_ms: 5001\n"
         ),
     );
     let agent = Agent::start(&namespace, &config, &["market_data", "--source", "live"]);
