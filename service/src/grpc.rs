@@ -31,6 +31,9 @@ pub mod proto {
 }
 
 use proto::execution_service_server::{ExecutionService, ExecutionServiceServer};
+/// The tonic this service is built with (clients of [`proto`] need its `Request`, metadata,
+/// status codes).
+pub use tonic;
 
 /// The service: the committed state to read, the tokens to check, the publisher of commands.
 pub struct ExecutionGrpc {
@@ -163,6 +166,9 @@ pub async fn serve(listener: tokio::net::TcpListener, service: ExecutionGrpc, sh
         .await
 }
 
+/// How long a stopping server waits for connected clients to hang up.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// A gRPC server running on a thread of its own.
 #[derive(Debug)]
 pub struct GrpcServer {
@@ -187,12 +193,29 @@ impl GrpcServer {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
                 let service = make_service()?;
-                let shutdown = async move {
-                    while !flag.load(Ordering::SeqCst) {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                let stopping = || {
+                    let flag = Arc::clone(&flag);
+                    async move {
+                        while !flag.load(Ordering::SeqCst) {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
                     }
                 };
-                serve(listener, service, shutdown).await.map_err(|e| e.to_string())
+                // Graceful shutdown waits for the clients to hang up; a client that keeps its
+                // connection open gets `SHUTDOWN_GRACE`, then the server stops regardless.
+                let serving = serve(listener, service, stopping());
+                tokio::pin!(serving);
+                let forced = async {
+                    stopping().await;
+                    tokio::time::sleep(SHUTDOWN_GRACE).await;
+                };
+                tokio::select! {
+                    served = &mut serving => served.map_err(|e| e.to_string()),
+                    () = forced => {
+                        tracing::warn!(grace = ?SHUTDOWN_GRACE, "gRPC clients still connected at shutdown: closed");
+                        Ok(())
+                    }
+                }
             })
         })?;
         tracing::info!(grpc = %address, "gRPC ExecutionService listening");
