@@ -118,7 +118,7 @@ fn audit_bench(n: usize) {
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let before = peak_rss_kib();
     let source = LogSource::Broker { client: client.clone(), namespace: namespace.clone(), registry };
-    let request = AuditRequest { agents: vec!["portfolio".into()], config: AgentConfig::default(), as_of: AsOf::End, from_offsets: None };
+    let request = AuditRequest { agents: vec!["portfolio".into()], config: AgentConfig::default(), as_of: AsOf::End, from_offsets: None, check_outputs: false };
     let started = Instant::now();
     let audit = run_audit::audit_agent(&source, "portfolio", &request, &mut |_| {}).expect("audit");
     let elapsed = started.elapsed();
@@ -164,7 +164,7 @@ fn memory_bench(n: usize) {
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let before = peak_rss_kib();
     let source = LogSource::Broker { client: client_config(), namespace, registry };
-    let request = AuditRequest { agents: vec!["portfolio".into()], config: AgentConfig::default(), as_of: AsOf::End, from_offsets: None };
+    let request = AuditRequest { agents: vec!["portfolio".into()], config: AgentConfig::default(), as_of: AsOf::End, from_offsets: None, check_outputs: false };
     let started = Instant::now();
     let audit = run_audit::audit_agent(&source, "portfolio", &request, &mut |_| {}).expect("audit");
     let elapsed = started.elapsed();

@@ -219,7 +219,7 @@ fn broker(namespace: &str) -> LogSource {
 }
 
 fn request(as_of: AsOf) -> AuditRequest {
-    AuditRequest { agents: vec!["portfolio".into(), "risk_sentinel".into()], config: AgentConfig::default(), as_of, from_offsets: None }
+    AuditRequest { agents: vec!["portfolio".into(), "risk_sentinel".into()], config: AgentConfig::default(), as_of, from_offsets: None, check_outputs: true }
 }
 
 fn audit(source: &LogSource, as_of: AsOf) -> AuditReport {
@@ -246,6 +246,8 @@ fn assert_clean(report: &AuditReport, what: &str) {
         assert_eq!((a.checked, a.matched, a.divergence_count), (a.checkpoints, a.checkpoints, 0), "{what}: {}: {:?}", a.agent, a.divergences.first());
         assert!(a.events > 1_000, "{what}: {} replayed {} events", a.agent, a.events);
     }
+    let portfolio = agent(report, "portfolio");
+    assert!(portfolio.outputs_checked > 10 && portfolio.output_mismatches == 0, "{what}: {:?}", portfolio.first_output_mismatch);
     assert!(report.ok);
 }
 
@@ -396,13 +398,18 @@ fn export_import_keeps_records_and_digest_and_a_forged_fill_diverges_at_its_offs
     assert!(range.from <= forged_offset && forged_offset < range.to, "{range:?} holds offset {forged_offset}");
     let fields: Vec<&str> = first.fields.iter().map(|f| f.path.as_str()).collect();
     assert!(fields.contains(&"cash"), "{fields:?}");
+    // The outputs name the forged fill itself: its pnl is the first to differ.
+    let mismatch = portfolio.first_output_mismatch.as_ref().expect("an output mismatch");
+    assert_eq!((mismatch.topic.as_str(), mismatch.partition, mismatch.offset), ("fills", 0, forged_offset));
+    assert!(mismatch.fields.iter().any(|f| f.path == "cash"), "{mismatch:?}");
 
     // The CLI says so too, with exit status 1 and the offsets in the table.
-    let output = maxx(&forged).args(["replay", "audit", "--agents", "portfolio"]).output().expect("audit the forgery");
+    let output = maxx(&forged).args(["replay", "audit", "--agents", "portfolio", "--check-outputs"]).output().expect("audit the forgery");
     assert_eq!(output.status.code(), Some(1));
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(table.contains(&format!("first divergence of portfolio: checkpoint {expected}")), "{table}");
     assert!(table.contains(&format!("inputs fills:0 offsets {}..{}", range.from, range.to)), "{table}");
+    assert!(table.contains(&format!("input fills:0 offset {forged_offset} -> pnl")), "{table}");
 }
 
 /// The `maxx` binary under test: `MAXX_TEST_BIN` when set (a copy, for checkouts that share

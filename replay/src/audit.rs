@@ -129,6 +129,28 @@ pub struct Divergence {
     pub fields: Vec<FieldDiff>,
 }
 
+/// Portfolio's recorded pnl events by event id, with where each was read: the outputs a
+/// replay of each fill must reproduce (see [`Auditor::with_recorded_pnl`]).
+pub type RecordedPnl = std::collections::HashMap<maxx_events::EventId, (i32, i64, maxx_events::Pnl)>;
+
+/// The first fill whose replayed pnl differs from the pnl the live Portfolio published for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputMismatch {
+    /// Topic of the input (`fills`).
+    pub topic: String,
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset: the event that made the difference.
+    pub offset: i64,
+    /// Id of the pnl event (the same in the live log and in the replay).
+    pub output_id: String,
+    /// Partition and offset of the recorded pnl, `None` when the live log has no pnl with
+    /// that id.
+    pub output_offset: Option<(i32, i64)>,
+    /// The differing pnl fields.
+    pub fields: Vec<FieldDiff>,
+}
+
 /// The audit of one agent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentAudit {
@@ -152,6 +174,12 @@ pub struct AgentAudit {
     pub refused: u64,
     /// SHA-256 of the replayed records (hex), see the module doc.
     pub digest: String,
+    /// Fills whose replayed pnl was compared with the recorded one (`--check-outputs`).
+    pub outputs_checked: u64,
+    /// Fills whose replayed pnl differed.
+    pub output_mismatches: u64,
+    /// The first of them: pins a divergence to one input.
+    pub first_output_mismatch: Option<OutputMismatch>,
     /// Fields not compared, as depending on cross-topic interleaving.
     pub not_compared: Vec<String>,
     /// Next offset per partition after the replay.
@@ -257,6 +285,7 @@ pub struct Auditor<'c> {
     digest: Sha256,
     result: AgentAudit,
     outputs: Vec<maxx_events::BusEvent>,
+    recorded_pnl: Option<RecordedPnl>,
 }
 
 impl std::fmt::Debug for Auditor<'_> {
@@ -283,6 +312,9 @@ impl<'c> Auditor<'c> {
             undecodable: 0,
             refused: 0,
             digest: String::new(),
+            outputs_checked: 0,
+            output_mismatches: 0,
+            first_output_mismatch: None,
             not_compared: interleaving_sensitive(&name).iter().map(|f| format!("{name}.{f}")).collect(),
             read_to: BTreeMap::new(),
             state: Value::Null,
@@ -298,6 +330,53 @@ impl<'c> Auditor<'c> {
             digest: Sha256::new(),
             result,
             outputs: Vec::new(),
+            recorded_pnl: None,
+        }
+    }
+
+    /// Also checks outputs: for every fill, the pnl the replay publishes is compared with the
+    /// pnl of the same id the live Portfolio published (ids derive from the input). Only
+    /// `cash`, `realized`, `fees` and `lockbox` are compared: they depend on the order of
+    /// fills (one partition) alone, whereas equity and unrealized PnL at the moment of a fill
+    /// depend on which ticks came before it. This pins a divergence to the one fill behind it.
+    pub fn with_recorded_pnl(mut self, recorded: RecordedPnl) -> Self {
+        self.recorded_pnl = Some(recorded);
+        self
+    }
+
+    fn check_outputs(&mut self, record: &ArchivedRecord) {
+        let Some(recorded) = &self.recorded_pnl else { return };
+        for output in &self.outputs {
+            let maxx_events::BusEvent::Pnl(replayed) = output else { continue };
+            self.result.outputs_checked += 1;
+            let live = recorded.get(&replayed.event_id);
+            let fields: Vec<FieldDiff> = match live {
+                None => vec![FieldDiff { path: "(event)".into(), live: "(absent)".into(), replayed: replayed.event_id.to_string() }],
+                Some((_, _, live)) => [
+                    ("cash", live.cash, replayed.cash),
+                    ("realized", live.realized, replayed.realized),
+                    ("fees", live.fees, replayed.fees),
+                    ("lockbox", live.lockbox, replayed.lockbox),
+                ]
+                .into_iter()
+                .filter(|(_, a, b)| a != b)
+                .map(|(name, a, b)| FieldDiff { path: name.into(), live: a.to_string(), replayed: b.to_string() })
+                .collect(),
+            };
+            if fields.is_empty() {
+                continue;
+            }
+            self.result.output_mismatches += 1;
+            if self.result.first_output_mismatch.is_none() {
+                self.result.first_output_mismatch = Some(OutputMismatch {
+                    topic: record.topic.clone(),
+                    partition: record.partition,
+                    offset: record.offset,
+                    output_id: replayed.event_id.to_string(),
+                    output_offset: live.map(|(p, o, _)| (*p, *o)),
+                    fields,
+                });
+            }
         }
     }
 
@@ -370,6 +449,8 @@ impl<'c> Auditor<'c> {
         let mut out = maxx_agents::Emitter::new(self.agent.name(), &self.producer, event.event_id(), event.event_time(), &mut self.outputs);
         if self.agent.handle(&event, &mut out).is_err() {
             self.result.refused += 1;
+        } else if matches!(event, maxx_events::BusEvent::Fill(_)) {
+            self.check_outputs(record);
         }
         Ok(())
     }

@@ -82,7 +82,7 @@ impl AuditReport {
             hasher.update([0]);
             hasher.update(agent.digest.as_bytes());
         }
-        let ok = agents.iter().all(|a| a.divergence_count == 0);
+        let ok = agents.iter().all(|a| a.divergence_count == 0 && a.output_mismatches == 0);
         Self { format: FORMAT, source, as_of, ok, digest: crate::audit::hex(&hasher.finalize()), agents }
     }
 
@@ -107,6 +107,25 @@ impl AuditReport {
                 for f in &d.fields {
                     let _ = writeln!(text, "  {}: live {} replayed {}", f.path, f.live, f.replayed);
                 }
+            }
+            if let Some(m) = &a.first_output_mismatch {
+                let _ = writeln!(
+                    text,
+                    "\nfirst output mismatch of {} ({} of {} fills): input {}:{} offset {} -> pnl {}{}",
+                    a.agent,
+                    a.output_mismatches,
+                    a.outputs_checked,
+                    m.topic,
+                    m.partition,
+                    m.offset,
+                    m.output_id,
+                    m.output_offset.map(|(p, o)| format!(" (pnl:{p} offset {o})")).unwrap_or_else(|| " (not in the log)".into())
+                );
+                for f in &m.fields {
+                    let _ = writeln!(text, "  {}: live {} replayed {}", f.path, f.live, f.replayed);
+                }
+            } else if a.outputs_checked > 0 {
+                let _ = writeln!(text, "{}: the replayed pnl of all {} fills equals the recorded one", a.agent, a.outputs_checked);
             }
             if !a.not_compared.is_empty() {
                 let _ = writeln!(text, "{}: not compared (depend on cross-topic interleaving): {}", a.agent, a.not_compared.join(", "));
@@ -152,6 +171,17 @@ impl AuditReport {
             let _ = writeln!(html, "<h2>{}</h2>", escape(&a.agent));
             if !a.not_compared.is_empty() {
                 let _ = writeln!(html, "<p>Not compared (they depend on how partitions of different topics interleave): {}.</p>", escape(&a.not_compared.join(", ")));
+            }
+            if let Some(m) = &a.first_output_mismatch {
+                let _ = writeln!(
+                    html,
+                    "<h3 class=\"bad\">First output mismatch: input {}:{} offset {} (pnl {})</h3><table><tr><th>field</th><th>live pnl</th><th>replayed pnl</th></tr>",
+                    escape(&m.topic), m.partition, m.offset, escape(&m.output_id)
+                );
+                for f in &m.fields {
+                    let _ = writeln!(html, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&f.path), escape(&f.live), escape(&f.replayed));
+                }
+                html.push_str("</table>\n");
             }
             for d in &a.divergences {
                 let _ = writeln!(html, "<h3 class=\"bad\">Divergence at checkpoint {} (state topic offset {})</h3><p>Inputs since the previous checkpoint:", d.checkpoint, d.position);

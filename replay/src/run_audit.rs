@@ -78,6 +78,10 @@ pub struct AuditRequest {
     pub as_of: AsOf,
     /// Start at the last checkpoint at or before these offsets instead of the beginning.
     pub from_offsets: Option<BTreeMap<(String, i32), i64>>,
+    /// Also compare Portfolio's replayed pnl for each fill with the recorded one
+    /// ([`Auditor::with_recorded_pnl`]): pins a divergence to one fill, costs an index of
+    /// the pnl topic in memory.
+    pub check_outputs: bool,
 }
 
 /// Where the log is.
@@ -223,7 +227,27 @@ pub fn audit_agent(source: &LogSource, name: &str, request: &AuditRequest, progr
     for topic in &inputs {
         partition_streams.extend(streams(source, topic, &start, &request.as_of)?);
     }
-    Auditor::new(agent, &mut codec, later, start).run(partition_streams, progress)
+    let mut auditor = Auditor::new(agent, &mut codec, later, start);
+    if request.check_outputs && name == "portfolio" {
+        auditor = auditor.with_recorded_pnl(recorded_pnl(source)?);
+    }
+    auditor.run(partition_streams, progress)
+}
+
+/// Every pnl of the source by event id.
+fn recorded_pnl(source: &LogSource) -> Result<crate::audit::RecordedPnl, ReplayError> {
+    let mut codec = BusCodec::new(registry(source, &["pnl"])?, &["pnl"], Registration::LookupOnly)?;
+    let mut recorded = crate::audit::RecordedPnl::new();
+    for stream in streams(source, "pnl", &BTreeMap::new(), &AsOf::End)? {
+        for record in stream.records {
+            let record = record?;
+            let Some(value) = record.value else { continue };
+            if let Ok(maxx_events::BusEvent::Pnl(pnl)) = codec.decode("pnl", &value) {
+                recorded.insert(pnl.event_id, (record.partition, record.offset, pnl));
+            }
+        }
+    }
+    Ok(recorded)
 }
 
 /// Audits every requested agent.

@@ -32,14 +32,17 @@ enum ReplayCommand {
             fills_ahead_of_order) and are taken from each snapshot; everything else is compared.\n\n\
             --as-of stops the replay at a time (broker timestamps at or before it) or at offsets\n\
             (topic:partition=next_offset,...; unnamed partitions contribute nothing) and shows the\n\
-            state there. --config must be the live agents' configuration (starting cash, limits).\n\
+            state there. --check-outputs also compares the pnl Portfolio publishes for each fill\n\
+            with the one it published live, which names the exact fill behind a divergence.\n\
+            --config must be the live agents' configuration (starting cash, limits).\n\
             Exit status: 0 when every compared checkpoint matched, 1 otherwise.",
         after_help = "Examples:\n  maxx replay audit\n  maxx replay audit --json > audit.json\n  \
             maxx replay audit --html audit.html --config agent_config.yaml\n  \
             maxx replay audit --as-of 2026-01-01T12:00:00Z --agents portfolio\n  \
             maxx replay audit --as-of fills:0=1200,ticks:0=800,ticks:1=790\n  \
             maxx replay audit --from-offsets fills:0=1000,ticks:0=700,ticks:1=690\n  \
-            maxx replay audit --archive archive/          # no broker needed\n\n\
+            maxx replay audit --archive archive/          # no broker needed\n  \
+            maxx replay audit --agents portfolio --check-outputs   # pin a divergence to one fill\n\n\
             Environment:\n  MAXX_BOOTSTRAP        Kafka bootstrap servers (default 127.0.0.1:9092)\n  \
             MAXX_NAMESPACE        prefix of every topic name (default none)\n  \
             MAXX_SCHEMA_REGISTRY  schema registry URL (default http://127.0.0.1:8081)"
@@ -61,6 +64,11 @@ struct AuditArgs {
     /// Start from the last snapshot at or before these offsets instead of the beginning.
     #[arg(long, value_name = "OFFSETS")]
     from_offsets: Option<String>,
+    /// Also compare Portfolio's replayed pnl for each fill with the pnl it published live
+    /// (cash, realized, fees, lockbox): pins a divergence to the one fill behind it. Keeps
+    /// an index of the pnl topic in memory.
+    #[arg(long)]
+    check_outputs: bool,
     /// Read an archive directory instead of the broker.
     #[arg(long, value_name = "DIR")]
     archive: Option<PathBuf>,
@@ -95,7 +103,7 @@ fn audit(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     let config = super::backtest::load_config(args.config.as_deref())?;
     let as_of = args.as_of.as_deref().map(AsOf::parse).transpose()?.unwrap_or(AsOf::End);
     let from_offsets = args.from_offsets.as_deref().map(parse_offsets).transpose()?;
-    let request = AuditRequest { agents: args.agents.clone(), config, as_of, from_offsets };
+    let request = AuditRequest { agents: args.agents.clone(), config, as_of, from_offsets, check_outputs: args.check_outputs };
     let source = match &args.archive {
         Some(dir) => LogSource::Archive(dir.clone()),
         None => {

@@ -58,6 +58,8 @@ struct Log {
     /// Records per (topic, partition).
     partitions: BTreeMap<(String, i32), Vec<ArchivedRecord>>,
     checkpoints: Vec<Checkpoint>,
+    /// The pnl events the live agent published, by id.
+    pnl: RecordedPnl,
 }
 
 fn codec() -> BusCodec {
@@ -108,6 +110,7 @@ fn live_log(every: usize) -> Log {
     let mut offsets = BTreeMap::new();
     let mut checkpoints = Vec::new();
     let mut handled = 0;
+    let mut pnl = RecordedPnl::new();
     let mut decoder = codec;
     loop {
         let mut progressed = false;
@@ -120,6 +123,12 @@ fn live_log(every: usize) -> Log {
             let mut outputs = Vec::new();
             let mut out = Emitter::new("portfolio", &live_producer, event.event_id(), event.event_time(), &mut outputs);
             DynAgent::handle(&mut agent, &event, &mut out).expect("valid");
+            for output in outputs {
+                if let BusEvent::Pnl(p) = output {
+                    let offset = pnl.len() as i64;
+                    pnl.insert(p.event_id, (0, offset, p));
+                }
+            }
             offsets.insert(key.clone(), record.offset + 1);
             handled += 1;
             if handled % every == 0 {
@@ -133,7 +142,7 @@ fn live_log(every: usize) -> Log {
     }
     let state = serde_json::from_slice(&agent.snapshot().expect("snapshot")).expect("json");
     checkpoints.push(Checkpoint { position: checkpoints.len() as i64, instance: "portfolio-0".into(), offsets, state });
-    Log { partitions, checkpoints }
+    Log { partitions, checkpoints, pnl }
 }
 
 fn streams(log: &Log) -> Vec<PartitionStream<'static>> {
@@ -146,7 +155,10 @@ fn streams(log: &Log) -> Vec<PartitionStream<'static>> {
 fn audit(log: &Log) -> AgentAudit {
     let mut codec = codec();
     let agent: Box<dyn DynAgent> = Box::new(Portfolio::new(PortfolioConfig::default()));
-    Auditor::new(agent, &mut codec, log.checkpoints.clone(), BTreeMap::new()).run(streams(log), &mut |_| {}).expect("audit")
+    Auditor::new(agent, &mut codec, log.checkpoints.clone(), BTreeMap::new())
+        .with_recorded_pnl(log.pnl.clone())
+        .run(streams(log), &mut |_| {})
+        .expect("audit")
 }
 
 #[test]
@@ -157,6 +169,7 @@ fn a_replay_in_another_interleaving_matches_every_checkpoint() {
         assert_eq!(result.checkpoints, log.checkpoints.len());
         assert_eq!((result.checked, result.matched, result.divergence_count), (log.checkpoints.len(), log.checkpoints.len(), 0), "every {every}: {:?}", result.divergences.first());
         assert_eq!(result.events, 26);
+        assert_eq!((result.outputs_checked, result.output_mismatches, &result.first_output_mismatch), (6, 0, &None), "each fill's pnl as recorded");
         assert_eq!(result.refused, 0);
         assert_eq!(result.digest, audit(&log).digest, "the same log digests the same");
         assert_eq!(result.state.get("cash"), log.checkpoints.last().expect("last").state.get("cash"));
@@ -187,6 +200,11 @@ fn a_tampered_fill_is_reported_at_the_checkpoint_whose_inputs_hold_it() {
     let paths: Vec<&str> = divergence.fields.iter().map(|f| f.path.as_str()).collect();
     assert!(paths.contains(&"cash") && paths.contains(&"realized"), "{paths:?}");
     assert_eq!(result.matched, result.checked - 1, "later checkpoints are checked from the live snapshot and match");
+    // The outputs pin it to the forged fill itself.
+    let mismatch = result.first_output_mismatch.as_ref().expect("the forged fill's pnl differs");
+    assert_eq!((mismatch.topic.as_str(), mismatch.partition, mismatch.offset), ("fills", 0, 4));
+    assert!(mismatch.output_offset.is_some());
+    assert_eq!(mismatch.fields.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["cash", "realized"], "the fee is part of the fill, unchanged");
 }
 
 #[test]
