@@ -21,6 +21,10 @@
 //! each later checkpoint is checked as one step from the one before, and a single tampered
 //! event shows as a single divergence.
 //!
+//! **Outputs** (optional, [`Auditor::with_recorded_pnl`]): output ids derive from the input's
+//! id, so each fill's replayed pnl can be compared with the live pnl of the same id; the
+//! first difference names the one fill behind a divergence, not only its interval.
+//!
 //! **Digest**: SHA-256 over every replayed record in replay order — topic, a zero byte, the
 //! value's length (u32 big-endian; `u32::MAX` for a tombstone) and the value's bytes. Two
 //! auditors who replayed the same history get the same digest; offsets are not in it, so an
