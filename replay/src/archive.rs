@@ -275,7 +275,7 @@ impl<R: Read> Iterator for ArchiveReader<R> {
     }
 }
 
-/// The writer schemas of an archive as a [`SchemaRegistry`], so its values decode without
+/// The writer schemas of an archive as a [`maxx_events::SchemaRegistry`], so its values decode without
 /// a registry service. A schema this build uses but the archive lacks gets an id no archive
 /// value carries (values are then read with their own writer schema and resolved).
 #[derive(Debug, Default)]
