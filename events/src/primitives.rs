@@ -268,7 +268,7 @@ impl FixedPoint {
     pub fn from_f64(value: f64) -> Option<Self> {
         let scaled = (value * Self::SCALE as f64).round();
         // i64::MAX as f64 rounds up to 2^63, which is out of range: compare with `<`.
-        (scaled.is_finite() && scaled >= i64::MIN as f64 && scaled < i64::MAX as f64).then(|| Self(scaled as i64))
+        (scaled.is_finite() && scaled >= i64::MIN as f64 && scaled < i64::MAX as f64).then_some(Self(scaled as i64))
     }
 
     fn from_i128(raw: i128) -> Option<Self> {

@@ -16,6 +16,7 @@ pub mod process;
 pub mod reload;
 pub mod routes;
 pub mod run;
+mod server;
 pub mod source;
 pub mod telemetry;
 

@@ -22,6 +22,7 @@ use crate::config::{ConfigSource, LoadError};
 use crate::http::{router, AgentRoutes, ServiceState};
 use crate::metrics::{Identity, KpiSource};
 use crate::reload::ConfigStore;
+use crate::server::Server;
 
 /// Why an agent process could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -192,44 +193,7 @@ impl AgentService {
         };
         let state = ServiceState::new(self.identity.clone(), self.runtime.stats(), Arc::clone(&self.store), self.tokens, self.kpis, commands);
         let app = router(state, self.routes);
-        listener.set_nonblocking(true).map_err(ServiceError::Http)?;
-        let server_runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("maxx-http")
-            .enable_all()
-            .build()
-            .map_err(ServiceError::Http)?;
-        let listener = {
-            let _entered = server_runtime.enter();
-            tokio::net::TcpListener::from_std(listener).map_err(ServiceError::Http)?
-        };
-        if self.signals {
-            let store = Arc::clone(&self.store);
-            let mut hangup = {
-                let _entered = server_runtime.enter();
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).map_err(ServiceError::Signals)?
-            };
-            server_runtime.spawn(async move {
-                while hangup.recv().await.is_some() {
-                    tracing::info!("SIGHUP: reloading the configuration");
-                    let store = Arc::clone(&store);
-                    // Refusals are logged and kept for /healthz by the store itself.
-                    let _ = tokio::task::spawn_blocking(move || store.reload()).await;
-                }
-            });
-        }
-        // The server stops with the process, not with one term of leadership.
-        let finished = Arc::new(AtomicBool::new(false));
-        let stop = Arc::clone(&finished);
-        let server = server_runtime.spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    while !stop.load(Ordering::SeqCst) {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                })
-                .await
-        });
+        let server = Server::start(listener, app, "maxx-http", self.signals.then(|| Arc::clone(&self.store)))?;
 
         let store = Arc::clone(&self.store);
         let factory = self.factory;
@@ -239,15 +203,9 @@ impl AgentService {
             self.runtime.run(move || factory(&store.current()))
         };
         shutdown.store(true, Ordering::SeqCst);
-        finished.store(true, Ordering::SeqCst);
-        let served = server_runtime.block_on(server);
-        server_runtime.shutdown_timeout(Duration::from_secs(5));
+        let served = server.stop();
         result?;
-        match served {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(ServiceError::Http(e)),
-            Err(join) => Err(ServiceError::Http(std::io::Error::other(join.to_string()))),
-        }
+        served
     }
 
     fn factory(&self, config: &AgentConfig) -> Box<dyn maxx_agents::DynAgent> {

@@ -16,7 +16,6 @@ pub mod sentiment;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -34,10 +33,9 @@ use crate::config::ConfigSource;
 use crate::http::{router, AgentRoutes, ServiceState};
 use crate::metrics::{Identity, KpiSource};
 use crate::reload::ConfigStore;
+use crate::server::Server;
 use crate::run::ServiceError;
 
-/// How long open HTTP connections may finish after the source stopped.
-const SERVER_GRACE: Duration = Duration::from_secs(5);
 
 /// What a source adds to `/healthz`.
 pub trait SourceHealth: Send + Sync {
@@ -145,60 +143,12 @@ impl SourceService {
         }
         let state = ServiceState::new(self.identity.clone(), self.source.stats(), Arc::clone(&self.store), self.tokens, self.kpis, None);
         let app = router(state.clone(), routes).layer(middleware::from_fn_with_state(HealthLayer { state, health }, source_healthz));
-        listener.set_nonblocking(true).map_err(ServiceError::Http)?;
-        let server_runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("maxx-source")
-            .enable_all()
-            .build()
-            .map_err(ServiceError::Http)?;
-        let listener = {
-            let _entered = server_runtime.enter();
-            tokio::net::TcpListener::from_std(listener).map_err(ServiceError::Http)?
-        };
-        if self.signals {
-            let store = Arc::clone(&self.store);
-            let mut hangup = {
-                let _entered = server_runtime.enter();
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).map_err(ServiceError::Signals)?
-            };
-            server_runtime.spawn(async move {
-                while hangup.recv().await.is_some() {
-                    tracing::info!("SIGHUP: reloading the configuration");
-                    let store = Arc::clone(&store);
-                    let _ = tokio::task::spawn_blocking(move || store.reload()).await;
-                }
-            });
-        }
-        let finished = Arc::new(AtomicBool::new(false));
-        let stop = Arc::clone(&finished);
-        let server = server_runtime.spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    while !stop.load(Ordering::SeqCst) {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                })
-                .await
-        });
-        let result = work(server_runtime.handle(), &self.source);
+        let server = Server::start(listener, app, "maxx-source", self.signals.then(|| Arc::clone(&self.store)))?;
+        let result = work(server.handle(), &self.source);
         shutdown.store(true, Ordering::SeqCst);
-        finished.store(true, Ordering::SeqCst);
-        // Connections still open after the grace period (a stream client) are cut.
-        let served = match server_runtime.block_on(async { tokio::time::timeout(SERVER_GRACE, server).await }) {
-            Ok(served) => served,
-            Err(_) => {
-                tracing::warn!("HTTP connections still open after {SERVER_GRACE:?}: closed");
-                Ok(Ok(()))
-            }
-        };
-        server_runtime.shutdown_timeout(Duration::from_secs(5));
+        let served = server.stop();
         let report = result?;
-        match served {
-            Ok(Ok(())) => Ok(report),
-            Ok(Err(e)) => Err(ServiceError::Http(e)),
-            Err(join) => Err(ServiceError::Http(std::io::Error::other(join.to_string()))),
-        }
+        served.map(|()| report)
     }
 }
 
