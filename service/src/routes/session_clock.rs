@@ -2,7 +2,8 @@
 //! state knows them; "now" is the shell's wall clock — a read-only route, not the agent) and
 //! `GET /calendar?from=&to=` (RFC 3339 instants; default: from now, 7 days; at most 366
 //! days) from the configuration in force. Times are answered as RFC 3339 UTC text plus
-//! microseconds. KPI `maxx_session_clock_session_open{session}`.
+//! microseconds. KPIs `maxx_session_clock_session_open{session}` (each configured session, 0
+//! or 1) and `maxx_session_clock_open_sessions`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,16 +13,17 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use maxx_agents::session_clock::{views, SessionClockState};
-use maxx_events::EventTime;
+use maxx_events::{EventTime, Session};
 use maxx_runtime::kafka::Stats;
 use serde_json::{json, Value};
 
 use super::input::{committed, reply, wall_clock, Answer, Problem};
 use crate::http::{AgentRoutes, ServiceState};
 use crate::metrics::{KpiSource, Sample};
+use crate::reload::ConfigStore;
 
 /// The KPI names the SessionClock exports.
-pub const METRICS: &[&str] = &["maxx_session_clock_session_open"];
+pub const METRICS: &[&str] = &["maxx_session_clock_session_open", "maxx_session_clock_open_sessions"];
 
 /// Default length of `GET /calendar`.
 const DEFAULT_DAYS: i64 = 7;
@@ -45,7 +47,7 @@ pub fn rfc3339(time: EventTime) -> String {
 /// 400 naming `field`.
 pub fn parse_time(field: &str, text: &str) -> Result<EventTime, Problem> {
     let time: jiff::Timestamp = text.trim().parse().map_err(|e| Problem::malformed(field, format!("{field} must be an RFC 3339 instant like 2026-11-25T08:00:00Z: {e}")))?;
-    Ok(EventTime::from_micros(i64::try_from(time.as_microsecond()).unwrap_or(i64::MAX)))
+    Ok(EventTime::from_micros(time.as_microsecond()))
 }
 
 fn time(time: EventTime) -> Value {
@@ -84,17 +86,24 @@ async fn calendar(State(state): State<ServiceState>, Query(query): Query<BTreeMa
     reply(StatusCode::OK, json!({ "from": time(view.from), "to": time(view.to), "events": events }))
 }
 
-/// 1 per session open at the clock's watermark (from the committed state).
-pub fn kpis(stats: Arc<Stats>) -> Arc<dyn KpiSource> {
+/// Per configured session, 1 while it is open at the clock's watermark (else 0), and how
+/// many are open (from the committed state and the configuration in force).
+#[allow(clippy::cast_precision_loss)] // a count as a Prometheus float
+pub fn kpis(stats: Arc<Stats>, config: Arc<ConfigStore>) -> Arc<dyn KpiSource> {
     Arc::new(move || {
         let Ok(Some(clock)) = stats.committed_state_as::<SessionClockState>() else { return Vec::new() };
-        clock
-            .open
+        let current = config.current();
+        let sessions = &current.session_clock;
+        let configured = [(Session::London, sessions.london.is_some()), (Session::NewYork, sessions.new_york.is_some()), (Session::Tokyo, sessions.tokyo.is_some()), (Session::Sydney, sessions.sydney.is_some())];
+        let mut samples: Vec<Sample> = configured
             .iter()
-            .map(|o| {
-                let name = serde_json::to_value(o.session).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| format!("{:?}", o.session));
-                Sample::gauge(METRICS[0], "1 for each session open at the clock's watermark.", 1.0).label("session", name)
+            .filter(|(_, on)| *on)
+            .map(|(session, _)| {
+                let open = clock.open.iter().any(|o| o.session == *session);
+                Sample::gauge(METRICS[0], "1 while the session is open at the clock's watermark, by session.", if open { 1.0 } else { 0.0 }).label("session", session.as_str())
             })
-            .collect()
+            .collect();
+        samples.push(Sample::gauge(METRICS[1], "Sessions open at the clock's watermark.", clock.open.len() as f64));
+        samples
     })
 }
