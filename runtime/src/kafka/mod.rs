@@ -12,6 +12,7 @@ pub mod snapshot;
 pub mod source;
 pub mod stats;
 pub mod trace;
+mod txn;
 pub mod worker;
 
 pub use config::KafkaConfig;

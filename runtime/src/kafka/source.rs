@@ -35,17 +35,17 @@ use maxx_agents::{Agent, Emitter};
 use maxx_events::{BusCodec, BusEvent, Lifecycle, Producer, Registration, SchemaRegistry, SentimentScore, Tick};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer as _, ProducerContext};
-use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
 use rdkafka::{ClientConfig, ClientContext};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::config::{KafkaConfig, PendingConfig};
-use super::error::{is_fencing, is_fencing_code, RuntimeError};
+use super::error::RuntimeError;
 use super::lifecycle::LifecyclePublisher;
 use super::snapshot::{self, Snapshot};
 use super::stats::Stats;
+use super::txn::{classify, drain, retrying, send, TxnFailure};
 
 /// Longest a wait for the next item blocks, so shutdown and commit deadlines are noticed.
 const MAX_WAIT: Duration = Duration::from_millis(100);
@@ -224,12 +224,6 @@ pub struct SourceReport {
     pub aborts: u64,
 }
 
-/// A failure inside a transaction.
-enum Failure {
-    Abortable(String),
-    Fatal(RuntimeError),
-}
-
 /// The producer's context: its statistics say whether a broker is reachable.
 struct SourceContext {
     stats: Arc<Stats>,
@@ -373,7 +367,7 @@ impl KafkaSource {
                     }
                     producer.poll(Duration::from_millis(100));
                 }
-                Err(error) => return Err(fatal(classify(&producer, "init transactions", error))),
+                Err(error) => return Err(classify(&producer, "init transactions", error).into_fatal()),
             }
         }
         let state_topic = config.state_topic(name);
@@ -475,7 +469,7 @@ struct Run<'r, A: SourceAgent> {
 }
 
 impl<A: SourceAgent> Run<'_, A> {
-    fn publish(&mut self, item: A::Item) -> Result<(), Failure> {
+    fn publish(&mut self, item: A::Item) -> Result<(), TxnFailure> {
         let mut events = Vec::new();
         let outcome = self.agent.admit(&item, &mut events);
         if events.is_empty() {
@@ -491,7 +485,7 @@ impl<A: SourceAgent> Run<'_, A> {
         self.batch.push((item, outcome, Vec::new()));
         for event in &events {
             let topic = self.config.topic(event.topic());
-            let bytes = self.codec.encode(event).map_err(|e| Failure::Fatal(RuntimeError::Fatal(e.to_string())))?;
+            let bytes = self.codec.encode(event).map_err(|e| TxnFailure::Fatal(RuntimeError::Fatal(e.to_string())))?;
             send(&self.producer, BaseRecord::to(topic.as_str()).key(event.key()).payload(bytes.as_slice()))?;
         }
         if let Some(last) = self.batch.last_mut() {
@@ -501,12 +495,12 @@ impl<A: SourceAgent> Run<'_, A> {
     }
 
     /// Snapshot, commit, settle.
-    fn commit(&mut self) -> Result<(), Failure> {
+    fn commit(&mut self) -> Result<(), TxnFailure> {
         let began = Instant::now();
-        let state = serde_json::to_value(self.agent.state()).map_err(|e| Failure::Fatal(RuntimeError::Fatal(format!("state: {e}"))))?;
+        let state = serde_json::to_value(self.agent.state()).map_err(|e| TxnFailure::Fatal(RuntimeError::Fatal(format!("state: {e}"))))?;
         let name = A::NAME;
         let snapshot = Snapshot::new(name, A::VERSION, &self.instance, &BTreeMap::new(), state);
-        let value = serde_json::to_vec(&snapshot).map_err(|e| Failure::Fatal(RuntimeError::Fatal(format!("encode the snapshot: {e}"))))?;
+        let value = serde_json::to_vec(&snapshot).map_err(|e| TxnFailure::Fatal(RuntimeError::Fatal(format!("encode the snapshot: {e}"))))?;
         send(&self.producer, BaseRecord::to(self.state_topic.as_str()).key(name).payload(value.as_slice()))?;
         let timeout = self.config.transaction_timeout;
         drain(&self.producer, timeout)?;
@@ -557,15 +551,15 @@ impl<A: SourceAgent> Run<'_, A> {
 
     /// Aborts the open transaction, restores the committed state and queues the batch's
     /// items to be sent again; or gives up when the failure is fatal.
-    fn recover(&mut self, failure: Failure) -> Result<(), RuntimeError> {
+    fn recover(&mut self, failure: TxnFailure) -> Result<(), RuntimeError> {
         let reason = match failure {
-            Failure::Fatal(error) => return Err(error),
-            Failure::Abortable(reason) => reason,
+            TxnFailure::Fatal(error) => return Err(error),
+            TxnFailure::Abortable(reason) => reason,
         };
         tracing::warn!(%reason, "aborting the transaction");
         if self.started.is_some() {
             let producer = &self.producer;
-            retrying(producer, "abort", self.config.transaction_timeout, || producer.abort_transaction(Timeout::Never)).map_err(fatal)?;
+            retrying(producer, "abort", self.config.transaction_timeout, || producer.abort_transaction(Timeout::Never)).map_err(TxnFailure::into_fatal)?;
         }
         self.stats.aborted();
         self.report.aborts += 1;
@@ -577,78 +571,6 @@ impl<A: SourceAgent> Run<'_, A> {
         Ok(())
     }
 }
-fn fatal(failure: Failure) -> RuntimeError {
-    match failure {
-        Failure::Fatal(error) => error,
-        Failure::Abortable(reason) => RuntimeError::Fatal(reason),
-    }
-}
-
-impl From<RuntimeError> for Failure {
-    fn from(error: RuntimeError) -> Self {
-        Failure::Fatal(error)
-    }
-}
-
-/// librdkafka's classification of a transactional error: fenced and fatal stop the
-/// incarnation, abortable ones abort and retry.
-fn classify(producer: &SourceProducer, context: &'static str, error: KafkaError) -> Failure {
-    if let Some((code, reason)) = producer.client().fatal_error() {
-        return Failure::Fatal(if is_fencing_code(code) {
-            RuntimeError::Fenced(format!("{context}: {reason}"))
-        } else {
-            RuntimeError::Fatal(format!("{context}: producer failed: {code}: {reason}"))
-        });
-    }
-    if is_fencing(&error) {
-        return Failure::Fatal(RuntimeError::kafka(context, error));
-    }
-    match &error {
-        KafkaError::Transaction(e) if e.is_fatal() => Failure::Fatal(RuntimeError::kafka(context, error)),
-        KafkaError::Transaction(e) if e.txn_requires_abort() => Failure::Abortable(format!("{context}: {error}")),
-        KafkaError::Transaction(_) => Failure::Fatal(RuntimeError::kafka(context, error)),
-        _ => Failure::Abortable(format!("{context}: {error}")),
-    }
-}
-
-/// Repeats a transactional call while librdkafka says it is retriable.
-fn retrying<T>(producer: &SourceProducer, context: &'static str, deadline: Duration, mut call: impl FnMut() -> Result<T, KafkaError>) -> Result<T, Failure> {
-    let give_up = Instant::now() + deadline;
-    loop {
-        match call() {
-            Ok(value) => return Ok(value),
-            Err(KafkaError::Transaction(e)) if e.is_retriable() && Instant::now() < give_up => std::thread::sleep(Duration::from_millis(100)),
-            Err(error) => return Err(classify(producer, context, error)),
-        }
-    }
-}
-
-/// Waits until every produced record is delivered (see the worker's `drain`).
-fn drain(producer: &SourceProducer, deadline: Duration) -> Result<(), Failure> {
-    let give_up = Instant::now() + deadline;
-    while producer.in_flight_count() > 0 {
-        if Instant::now() > give_up {
-            return Err(Failure::Abortable(format!("{} records not delivered within {deadline:?}", producer.in_flight_count())));
-        }
-        producer.poll(Duration::from_millis(1));
-    }
-    Ok(())
-}
-
-/// Enqueues a record, serving delivery reports while the local queue is full.
-fn send(producer: &SourceProducer, mut record: BaseRecord<'_, str, [u8]>) -> Result<(), Failure> {
-    loop {
-        match producer.send(record) {
-            Ok(()) => return Ok(()),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
-                record = returned;
-                producer.poll(Duration::from_millis(1));
-            }
-            Err((error, _)) => return Err(classify(producer, "produce", error)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;

@@ -33,11 +33,12 @@ use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
 use super::config::{KafkaConfig, PendingConfig};
 use super::dead_letter::dead_letter;
-use super::error::{is_fencing, is_fencing_code, RuntimeError};
+use super::error::RuntimeError;
 use super::lifecycle::{LifecyclePublisher, RestartHistory};
 use super::snapshot::{self, Snapshot};
 use super::stats::Stats;
 use super::trace::{self, RuntimeTracer};
+use super::txn::{classify, drain, retrying, send, TxnFailure};
 
 /// Longest the loop blocks in `poll`, so shutdown and commit deadlines are noticed.
 const MAX_POLL_WAIT: Duration = Duration::from_millis(100);
@@ -194,62 +195,6 @@ impl ConsumerContext for RuntimeContext {
             Rebalance::Assign(partitions) => tracing::info!(partitions = partitions.count(), "partitions assigned"),
             Rebalance::Revoke(partitions) => tracing::info!(partitions = partitions.count(), "partitions revoked"),
             Rebalance::Error(error) => tracing::warn!(%error, "rebalance failed"),
-        }
-    }
-}
-
-/// What went wrong inside a transaction.
-enum TxnFailure {
-    /// Abort, rewind, go on.
-    Abortable(String),
-    /// Stop this incarnation.
-    Fatal(RuntimeError),
-}
-
-impl From<RuntimeError> for TxnFailure {
-    fn from(error: RuntimeError) -> Self {
-        Self::Fatal(error)
-    }
-}
-
-fn classify(producer: &BaseProducer<DefaultProducerContext>, context: &'static str, error: KafkaError) -> TxnFailure {
-    // Once the producer has a fatal error, every call fails with a generic "fatal": the
-    // cause (fenced by a newer instance, or something else) is kept aside by librdkafka.
-    if let Some((code, reason)) = producer.client().fatal_error() {
-        return TxnFailure::Fatal(if is_fencing_code(code) {
-            RuntimeError::Fenced(format!("{context}: {reason}"))
-        } else {
-            RuntimeError::Fatal(format!("{context}: producer failed: {code}: {reason}"))
-        });
-    }
-    if is_fencing(&error) {
-        return TxnFailure::Fatal(RuntimeError::kafka(context, error));
-    }
-    match &error {
-        KafkaError::Transaction(e) if e.is_fatal() => TxnFailure::Fatal(RuntimeError::kafka(context, error)),
-        KafkaError::Transaction(e) if e.txn_requires_abort() => TxnFailure::Abortable(format!("{context}: {error}")),
-        KafkaError::Transaction(_) => TxnFailure::Fatal(RuntimeError::kafka(context, error)),
-        _ => TxnFailure::Abortable(format!("{context}: {error}")),
-    }
-}
-
-/// Calls a transactional operation until it succeeds or fails for a reason other than
-/// "retriable" (librdkafka says when the same call may simply be repeated).
-fn retrying<T>(
-    producer: &BaseProducer<DefaultProducerContext>,
-    context: &'static str,
-    deadline: Duration,
-    mut call: impl FnMut() -> Result<T, KafkaError>,
-) -> Result<T, TxnFailure> {
-    let give_up = Instant::now() + deadline;
-    loop {
-        match call() {
-            Ok(value) => return Ok(value),
-            Err(KafkaError::Transaction(e)) if e.is_retriable() && Instant::now() < give_up => {
-                tracing::debug!(error = %e, context, "retrying");
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            Err(error) => return Err(classify(producer, context, error)),
         }
     }
 }
@@ -644,33 +589,3 @@ impl Processor<'_> {
     }
 }
 
-/// Waits until every produced record is delivered, serving delivery reports in 1 ms steps.
-///
-/// `commit_transaction` flushes by itself, but through rust-rdkafka's event API a flush only
-/// ends when someone polls, and its `poll(timeout)` serves events until the timeout is over:
-/// with a background poller that cost a fixed 100 ms per commit. Draining here first leaves
-/// the commit nothing to wait for.
-fn drain(producer: &BaseProducer<DefaultProducerContext>, deadline: Duration) -> Result<(), TxnFailure> {
-    let give_up = Instant::now() + deadline;
-    while producer.in_flight_count() > 0 {
-        if Instant::now() > give_up {
-            return Err(TxnFailure::Abortable(format!("{} records not delivered within {deadline:?}", producer.in_flight_count())));
-        }
-        producer.poll(Duration::from_millis(1));
-    }
-    Ok(())
-}
-
-/// Enqueues a record, serving delivery reports while the local queue is full.
-fn send(producer: &BaseProducer<DefaultProducerContext>, mut record: BaseRecord<'_, str, [u8]>) -> Result<(), TxnFailure> {
-    loop {
-        match producer.send(record) {
-            Ok(()) => return Ok(()),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
-                record = returned;
-                producer.poll(Duration::from_millis(1));
-            }
-            Err((error, _)) => return Err(classify(producer, "produce", error)),
-        }
-    }
-}
