@@ -38,6 +38,7 @@ use maxx_events::{BusEvent, Command, CommandKind, Fill, FixedPoint, Pnl, Session
 pub use config::PortfolioConfig;
 pub use holding::{apply_fill, FillEffect, Holding, Overflow};
 pub use state::{PortfolioState, Valuation};
+use state::Undo;
 
 use crate::config::AgentConfig;
 use crate::contract::{Agent, Emitter, Invalid};
@@ -56,34 +57,48 @@ impl Portfolio {
         Self { config, state }
     }
 
-    /// Books one input on `state`; true when it changed what pnl reports.
-    fn apply(&self, state: &mut PortfolioState, event: &BusEvent) -> Result<bool, Invalid> {
+    /// Books one input on the state, in place; returns whether it changed what pnl reports,
+    /// the fill id to remember once the input is accepted, and how to take the change back.
+    /// On `Err` the state is as it was: every check that can refuse the input runs before
+    /// the first change, and an overflow half-way restores the copy taken before it.
+    fn apply<'e>(&mut self, event: &'e BusEvent) -> Result<(bool, Option<&'e str>, Undo<'e>), Invalid> {
         match event {
             BusEvent::Fill(fill) => {
                 validate_fill(fill)?;
-                if state.recent_fills.contains(&fill.fill_id) {
+                if self.state.recent_fills.contains(&fill.fill_id) {
                     return Err(Invalid::new(format!("fill {:?} was already booked (duplicate delivery)", fill.fill_id)));
                 }
-                state.recent_fills.insert(&fill.fill_id);
-                state.apply_fill(fill).map_err(|e| Invalid::new(format!("fill {}: {e}", fill.fill_id)))?;
-                Ok(true)
+                let copy = self.state.without_fill_window();
+                if let Err(e) = self.state.apply_fill(fill) {
+                    Undo::Copy(copy).undo(&mut self.state);
+                    return Err(Invalid::new(format!("fill {}: {e}", fill.fill_id)));
+                }
+                Ok((true, Some(fill.fill_id.as_str()), Undo::Copy(copy)))
             }
             BusEvent::Tick(tick) => {
+                // The bulk of every stream: no copy, only what the mark replaces.
                 let mark = tick_mark(tick)?;
-                Ok(state.mark(&tick.symbol, mark))
+                let (changed, undo) = self.state.mark_undoable(&tick.symbol, mark);
+                Ok((changed, None, Undo::Mark(undo)))
             }
-            BusEvent::SessionEvent(session) if session.event == SessionEventKind::Close => self.sweep(state),
+            BusEvent::SessionEvent(session) if session.event == SessionEventKind::Close => self.sweep(),
             BusEvent::Command(command) if command.target == <Self as Agent>::NAME => {
                 validate_command(command)?;
-                self.sweep(state)
+                self.sweep()
             }
-            _ => Ok(false),
+            _ => Ok((false, None, Undo::Nothing)),
         }
     }
 
-    fn sweep(&self, state: &mut PortfolioState) -> Result<bool, Invalid> {
-        let moved = state.sweep(self.config.lockbox_pct).map_err(|e| Invalid::new(format!("sweep: {e}")))?;
-        Ok(moved.is_positive())
+    fn sweep(&mut self) -> Result<(bool, Option<&'static str>, Undo<'static>), Invalid> {
+        let copy = self.state.without_fill_window();
+        match self.state.sweep(self.config.lockbox_pct) {
+            Ok(moved) => Ok((moved.is_positive(), None, Undo::Copy(copy))),
+            Err(e) => {
+                Undo::Copy(copy).undo(&mut self.state);
+                Err(Invalid::new(format!("sweep: {e}")))
+            }
+        }
     }
 
     /// The first multiple of the cadence strictly after `now_us`.
@@ -108,29 +123,39 @@ impl Agent for Portfolio {
     }
 
     fn handle(&mut self, event: &BusEvent, out: &mut Emitter<'_>) -> Result<(), Invalid> {
-        // Work on a copy: an input refused half-way leaves the state as it was.
-        let mut next = self.state.clone();
-        let changed = self.apply(&mut next, event)?;
+        // In place, without copying the state: `apply` refuses before changing anything, and
+        // the one later failure (a valuation overflow) takes the change back with its undo.
+        let (changed, fill_id, undo) = self.apply(event)?;
         let now = out.now().as_micros();
-        let due = next.next_pnl_due_us.is_none_or(|due| now >= due);
+        let due = self.state.next_pnl_due_us.is_none_or(|due| now >= due);
         if changed || due {
-            let valuation = next.valuation().map_err(|e| Invalid::new(format!("valuation: {e}")))?;
-            next.next_pnl_due_us = self.next_due(now);
+            let valuation = match self.state.valuation() {
+                Ok(valuation) => valuation,
+                Err(e) => {
+                    undo.undo(&mut self.state);
+                    return Err(Invalid::new(format!("valuation: {e}")));
+                }
+            };
+            let next_due = self.next_due(now);
+            let state = &mut self.state;
+            state.next_pnl_due_us = next_due;
             let envelope = out.envelope();
             out.emit(Pnl {
                 event_id: envelope.event_id,
                 event_time: envelope.event_time,
                 producer: envelope.producer,
                 equity: valuation.equity,
-                cash: next.cash,
-                realized: next.realized,
+                cash: state.cash,
+                realized: state.realized,
                 unrealized: valuation.unrealized,
-                fees: next.fees,
-                lockbox: next.lockbox,
+                fees: state.fees,
+                lockbox: state.lockbox,
                 positions: valuation.positions,
             });
         }
-        self.state = next;
+        if let Some(fill_id) = fill_id {
+            self.state.recent_fills.insert(fill_id);
+        }
         Ok(())
     }
 

@@ -78,13 +78,39 @@ impl PortfolioState {
 
     /// Records the latest mark of `symbol`; true when it changed the mark of a held position.
     pub fn mark(&mut self, symbol: &str, price: FixedPoint) -> bool {
-        self.marks.insert(symbol.to_owned(), price);
-        match self.holdings.get_mut(symbol) {
-            Some(holding) if holding.mark != price => {
-                holding.mark = price;
-                true
+        self.mark_undoable(symbol, price).0
+    }
+
+    /// [`Self::mark`], also returning what it replaced so that it can be taken back.
+    pub(crate) fn mark_undoable<'s>(&mut self, symbol: &'s str, price: FixedPoint) -> (bool, MarkUndo<'s>) {
+        let previous = match self.marks.get_mut(symbol) {
+            Some(mark) => Some(std::mem::replace(mark, price)),
+            None => {
+                self.marks.insert(symbol.to_owned(), price);
+                None
             }
-            _ => false,
+        };
+        let held = match self.holdings.get_mut(symbol) {
+            Some(holding) if holding.mark != price => Some(std::mem::replace(&mut holding.mark, price)),
+            _ => None,
+        };
+        (held.is_some(), MarkUndo { symbol, previous, held })
+    }
+
+    /// A copy of everything but the fill id window (which the caller changes only once the
+    /// input is accepted): a few fields and one entry per symbol, whatever the history.
+    pub(crate) fn without_fill_window(&self) -> PortfolioState {
+        PortfolioState {
+            starting_cash: self.starting_cash,
+            cash: self.cash,
+            holdings: self.holdings.clone(),
+            marks: self.marks.clone(),
+            realized: self.realized,
+            fees: self.fees,
+            lockbox: self.lockbox,
+            unswept_profit: self.unswept_profit,
+            recent_fills: RecentIds::default(),
+            next_pnl_due_us: self.next_pnl_due_us,
         }
     }
 
@@ -129,6 +155,55 @@ impl PortfolioState {
             });
         }
         Ok(Valuation { equity, unrealized, positions })
+    }
+}
+
+/// What a mark replaced: the symbol's previous mark (`None`: it had none) and the previous
+/// mark of its holding (`None`: unchanged or not held).
+#[derive(Debug)]
+pub(crate) struct MarkUndo<'s> {
+    symbol: &'s str,
+    previous: Option<FixedPoint>,
+    held: Option<FixedPoint>,
+}
+
+/// How to take back the change an accepted-so-far input made, should a later step refuse it.
+#[derive(Debug)]
+pub(crate) enum Undo<'s> {
+    /// Nothing was changed.
+    Nothing,
+    /// A tick's mark.
+    Mark(MarkUndo<'s>),
+    /// The state before the change, without the fill id window (left untouched until the
+    /// input is accepted).
+    Copy(PortfolioState),
+}
+
+impl Undo<'_> {
+    /// Puts `state` back as it was before the change.
+    pub(crate) fn undo(self, state: &mut PortfolioState) {
+        match self {
+            Undo::Nothing => {}
+            Undo::Mark(mark) => {
+                if let (Some(previous), Some(holding)) = (mark.held, state.holdings.get_mut(mark.symbol)) {
+                    holding.mark = previous;
+                }
+                match mark.previous {
+                    Some(previous) => {
+                        if let Some(slot) = state.marks.get_mut(mark.symbol) {
+                            *slot = previous;
+                        }
+                    }
+                    None => {
+                        state.marks.remove(mark.symbol);
+                    }
+                }
+            }
+            Undo::Copy(mut copy) => {
+                copy.recent_fills = std::mem::take(&mut state.recent_fills);
+                *state = copy;
+            }
+        }
     }
 }
 

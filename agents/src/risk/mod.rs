@@ -40,6 +40,8 @@ pub mod views;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
+
 use maxx_events::{
     BusEvent, Command, CommandKind, Fill, FixedPoint, GovernorWeights, Order, Pnl, RiskEvent, RiskEventKind, SessionEvent, SessionEventKind,
     Severity, Side,
@@ -87,7 +89,7 @@ impl RiskSentinel {
         Self { config, state: RiskSentinelState::default() }
     }
 
-    fn on_pnl(&self, state: &mut RiskSentinelState, pnl: &Pnl, raised: &mut Vec<Raised>) {
+    fn on_pnl(config: &RiskConfig, state: &mut RiskSentinelState, pnl: &Pnl, raised: &mut Vec<Raised>) {
         let today = rules::utc_day(pnl.event_time);
         if state.day.is_none_or(|day| today > day) {
             state.day = Some(today);
@@ -95,7 +97,7 @@ impl RiskSentinel {
             state.kelly_tightened = false;
         }
         state.equity = Some(pnl.equity);
-        let (start, equity, config) = (state.day_start_equity, pnl.equity, &self.config);
+        let (start, equity) = (state.day_start_equity, pnl.equity);
         let drawdown = rules::drawdown_pct(start, equity);
         let past_daily = rules::drawdown_past(start, equity, config.daily_drawdown_pct);
         if state.halted && past_daily {
@@ -122,7 +124,7 @@ impl RiskSentinel {
         }
     }
 
-    fn on_fill(&self, state: &mut RiskSentinelState, fill: &Fill, raised: &mut Vec<Raised>) -> Result<(), Invalid> {
+    fn on_fill(config: &RiskConfig, state: &mut RiskSentinelState, fill: &Fill, raised: &mut Vec<Raised>) -> Result<(), Invalid> {
         if fill.symbol.is_empty() || !fill.qty.is_positive() || !fill.price.is_positive() {
             return Err(Invalid::new(format!("fill {:?}: needs a symbol, qty > 0 and price > 0", fill.fill_id)));
         }
@@ -132,14 +134,19 @@ impl RiskSentinel {
         };
         let position = state.positions.get(&fill.symbol).copied().unwrap_or(FixedPoint::ZERO);
         let position = position.checked_add(signed).ok_or_else(|| Invalid::new(format!("fill {:?}: position overflows", fill.fill_id)))?;
+        // Everything that can refuse the fill is checked before the first change.
+        let ahead = if state.judged_orders.contains(&fill.order_id) {
+            None
+        } else {
+            let ahead = state.fills_ahead_of_order.get(&fill.order_id).copied().unwrap_or(FixedPoint::ZERO);
+            Some(ahead.checked_add(signed).ok_or_else(|| Invalid::new(format!("fill {:?}: quantity overflows", fill.fill_id)))?)
+        };
         if position == FixedPoint::ZERO {
             state.positions.remove(&fill.symbol);
         } else {
             state.positions.insert(fill.symbol.clone(), position);
         }
-        if !state.judged_orders.contains(&fill.order_id) {
-            let ahead = state.fills_ahead_of_order.get(&fill.order_id).copied().unwrap_or(FixedPoint::ZERO);
-            let ahead = ahead.checked_add(signed).ok_or_else(|| Invalid::new(format!("fill {:?}: quantity overflows", fill.fill_id)))?;
+        if let Some(ahead) = ahead {
             state.fills_ahead_of_order.insert(fill.order_id.clone(), ahead);
             if state.fills_ahead_of_order.len() > recent::WINDOW {
                 // Orders that never showed up (from before this sentinel's history): forget one.
@@ -148,7 +155,7 @@ impl RiskSentinel {
         }
         let Some(&mid) = state.mids.get(&fill.symbol) else { return Ok(()) };
         let adverse = rules::adverse_slippage(fill.side, fill.price, mid);
-        let limit = self.config.slippage_limit_pct;
+        let limit = config.slippage_limit_pct;
         if rules::exceeds_pct(adverse, mid, limit) {
             let slippage = rules::percent_of(adverse, mid).unwrap_or(FixedPoint::ZERO);
             raised.push(Raised {
@@ -166,7 +173,7 @@ impl RiskSentinel {
         Ok(())
     }
 
-    fn on_order(&self, state: &mut RiskSentinelState, order: &Order, raised: &mut Vec<Raised>) -> Result<(), Invalid> {
+    fn on_order(state: &mut RiskSentinelState, order: &Order, raised: &mut Vec<Raised>) -> Result<(), Invalid> {
         if order.order_id.is_empty() || order.symbol.is_empty() || !order.qty.is_positive() || order.limit_price.is_some_and(|p| !p.is_positive()) {
             return Err(Invalid::new(format!("order {:?}: needs an id, a symbol, qty > 0 and a limit price > 0 if any", order.order_id)));
         }
@@ -267,6 +274,16 @@ impl RiskSentinel {
     }
 }
 
+/// Sets the price of `symbol`, allocating its key only the first time.
+fn set_price(prices: &mut BTreeMap<String, FixedPoint>, symbol: &str, price: FixedPoint) {
+    match prices.get_mut(symbol) {
+        Some(slot) => *slot = price,
+        None => {
+            prices.insert(symbol.to_owned(), price);
+        }
+    }
+}
+
 impl Agent for RiskSentinel {
     type State = RiskSentinelState;
     const NAME: &'static str = "risk_sentinel";
@@ -282,21 +299,22 @@ impl Agent for RiskSentinel {
     }
 
     fn handle(&mut self, event: &BusEvent, out: &mut Emitter<'_>) -> Result<(), Invalid> {
-        // Work on a copy: an input refused half-way leaves the state as it was.
-        let mut next = self.state.clone();
+        // In place, without copying the state: every handler checks all that can refuse its
+        // input before its first change, so a refused input leaves the state as it was.
+        let next = &mut self.state;
         let mut raised = Vec::new();
         match event {
-            BusEvent::Pnl(pnl) => self.on_pnl(&mut next, pnl, &mut raised),
-            BusEvent::Fill(fill) => self.on_fill(&mut next, fill, &mut raised)?,
-            BusEvent::Order(order) => self.on_order(&mut next, order, &mut raised)?,
+            BusEvent::Pnl(pnl) => Self::on_pnl(&self.config, next, pnl, &mut raised),
+            BusEvent::Fill(fill) => Self::on_fill(&self.config, next, fill, &mut raised)?,
+            BusEvent::Order(order) => Self::on_order(next, order, &mut raised)?,
             BusEvent::Tick(tick) => {
                 let mid = tick_mark(tick)?;
-                next.mids.insert(tick.symbol.clone(), mid);
-                next.last_prices.insert(tick.symbol.clone(), tick.price);
+                set_price(&mut next.mids, &tick.symbol, mid);
+                set_price(&mut next.last_prices, &tick.symbol, tick.price);
             }
-            BusEvent::SessionEvent(session) => Self::on_session(&mut next, session, &mut raised),
-            BusEvent::GovernorWeights(weights) => Self::on_governor(&mut next, weights)?,
-            BusEvent::Command(command) if command.target == Self::NAME => Self::on_command(&mut next, command, &mut raised)?,
+            BusEvent::SessionEvent(session) => Self::on_session(next, session, &mut raised),
+            BusEvent::GovernorWeights(weights) => Self::on_governor(next, weights)?,
+            BusEvent::Command(command) if command.target == Self::NAME => Self::on_command(next, command, &mut raised)?,
             _ => {}
         }
         let fields = next.fields(&self.config);
@@ -335,7 +353,6 @@ impl Agent for RiskSentinel {
                 message: r.message,
             });
         }
-        self.state = next;
         Ok(())
     }
 

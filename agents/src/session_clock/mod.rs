@@ -85,13 +85,18 @@ impl SessionClock {
     /// [`CalendarError::OutOfRange`] for a time the calendar cannot represent.
     pub fn advance(&mut self, out: &mut Emitter<'_>) -> Result<Vec<Boundary>, CalendarError> {
         let now = out.now();
-        let mut next = self.state.clone();
-        let boundaries = match next.watermark {
+        // The fast paths (nearly every input) change at most the watermark: no copy.
+        match self.state.watermark {
             Some(watermark) if now <= watermark => return Ok(Vec::new()),
-            Some(_) if next.quiet_until.is_some_and(|quiet| now < quiet) => {
+            Some(_) if self.state.quiet_until.is_some_and(|quiet| now < quiet) => {
                 self.state.watermark = Some(now);
                 return Ok(Vec::new());
             }
+            _ => {}
+        }
+        // A boundary may lie ahead: work on a copy (a few open sessions), kept only on success.
+        let mut next = self.state.clone();
+        let boundaries = match next.watermark {
             Some(watermark) => {
                 let floor = now.as_micros().saturating_sub(MAX_CATCH_UP_DAYS * calendar::DAY_US);
                 let from = watermark.as_micros().saturating_add(1).max(floor);
