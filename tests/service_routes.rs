@@ -377,7 +377,10 @@ fn alpha_session_clock_and_meta_governor_routes_read_committed_state_and_publish
     assert_eq!(metric(&alpha, "maxx_alpha_signal_score", Some(("symbol", "BTCUSD"))), Some(0.8));
 
     // SessionClock: now (shape) and calendars.
-    clock.wait_for("the clock's first commit", WAIT, || clock.get_json("/now").0 == 200);
+    clock.wait_for("the clock to handle the tick", WAIT, || {
+        let (status, now) = clock.get_json("/now");
+        status == 200 && now["watermark"]["micros"] == time.as_micros()
+    });
     let now = get_ok(&clock, "/now");
     assert!(now["time"]["utc"].as_str().is_some_and(|t| t.ends_with('Z')) && now["time"]["micros"].is_i64(), "{now}");
     assert!(now["watermark"]["micros"].is_i64() && now["open"].is_array(), "{now}");

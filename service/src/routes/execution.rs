@@ -15,9 +15,9 @@ use axum::{Extension, Router};
 use maxx_agents::execution::{ack_status_name, manual_order_id, views, ExecutionState};
 use maxx_events::{AckStatus, Command, CommandKind, FixedPoint, OrderType, Side};
 use maxx_runtime::kafka::Stats;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
-use super::input::{command, committed, decimal, object, publish, queued, reply, required_decimal, required_text, text, Answer, Problem};
+use super::input::{command, committed, decimal, object, publish, queued, reply, required_decimal, required_text, text, Answer, Body, Problem};
 use crate::auth::Caller;
 use crate::http::{AgentRoutes, ServiceState};
 use crate::metrics::{KpiSource, Sample};
@@ -112,7 +112,7 @@ pub fn order_type(text: &str) -> Result<OrderType, Problem> {
     }
 }
 
-fn order_request(body: &Map<String, Value>) -> Result<OrderRequest, Problem> {
+fn order_request(body: &Body) -> Result<OrderRequest, Problem> {
     let symbol = required_text(body, "symbol")?;
     let side = side(&required_text(body, "side")?)?;
     let qty = required_decimal(body, "qty")?;

@@ -19,9 +19,9 @@ use maxx_agents::meta_governor::govern::{self, Proposal};
 use maxx_agents::meta_governor::{views, MetaGovernorState};
 use maxx_events::BlendWeights;
 use maxx_runtime::kafka::Stats;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
-use super::input::{committed, object, reply, required_decimal, wall_clock, Answer, Problem};
+use super::input::{committed, object, reply, required_decimal, wall_clock, Answer, Body, Problem};
 use crate::http::{AgentRoutes, ServiceState};
 use crate::metrics::{KpiSource, Sample};
 use crate::reload::ConfigStore;
@@ -54,10 +54,10 @@ async fn reweight(State(state): State<ServiceState>) -> Answer {
 }
 
 /// The four weights of `body` (under `weights`, or at the top level).
-fn weights(body: &Map<String, Value>) -> Result<BlendWeights, Problem> {
-    let (weights, prefix) = match body.get("weights") {
-        Some(Value::Object(inner)) => (inner, "weights."),
-        Some(_) => return Err(Problem::invalid("weights", "weights must be an object of four decimals")),
+fn weights(body: &Body) -> Result<BlendWeights, Problem> {
+    let inner = body.object("weights")?;
+    let (weights, prefix) = match &inner {
+        Some(inner) => (inner, "weights."),
         None => (body, ""),
     };
     let one = |name: &str| {
