@@ -169,3 +169,37 @@ pub fn run<A: Agent>(agent: &mut A, event: &BusEvent) -> Result<Vec<BusEvent>, I
 pub fn accept<A: Agent>(agent: &mut A, event: &BusEvent) -> Vec<BusEvent> {
     run(agent, event).expect("input accepted")
 }
+
+/// Runs `inputs` through the agent `make` builds and checks the refusal contract: every
+/// refused input leaves `state()` equal to before — as a value and as its snapshot JSON —
+/// and leaves no trace at all: a fresh agent fed only the accepted inputs emits the same
+/// outputs and ends in the same state (JSON included). Returns how many were refused.
+pub fn refusals_leave_no_trace<A: Agent>(make: impl Fn() -> A, inputs: &[BusEvent]) -> Result<usize, proptest::test_runner::TestCaseError> {
+    use proptest::prop_assert_eq;
+    let json = |state: &A::State| serde_json::to_string(state).expect("state serializes");
+    let mut agent = make();
+    let (mut accepted, mut outputs, mut refused) = (Vec::new(), Vec::new(), 0);
+    for input in inputs {
+        let before = agent.state().clone();
+        let before_json = json(&before);
+        match run(&mut agent, input) {
+            Ok(out) => {
+                accepted.push(input.clone());
+                outputs.push(out);
+            }
+            Err(_) => {
+                refused += 1;
+                prop_assert_eq!(agent.state(), &before, "a refused {:?} changed the state", input);
+                prop_assert_eq!(json(agent.state()), before_json);
+            }
+        }
+    }
+    let mut fresh = make();
+    for (input, expected) in accepted.iter().zip(&outputs) {
+        let out = run(&mut fresh, input).expect("an input accepted once is accepted again without the refused ones");
+        prop_assert_eq!(&out, expected);
+    }
+    prop_assert_eq!(fresh.state(), agent.state());
+    prop_assert_eq!(json(fresh.state()), json(agent.state()));
+    Ok(refused)
+}

@@ -5,7 +5,7 @@
 use maxx_events::{BusEvent, CommandKind, FixedPoint, Pnl, SessionEventKind, Side};
 use proptest::prelude::*;
 
-use super::fixtures::{accept, command, fill, fp, run, session, tick};
+use super::fixtures::{accept, command, fill, fp, refusals_leave_no_trace, run, session, tick};
 use super::{views, Portfolio, PortfolioConfig, PortfolioState};
 use crate::contract::Agent;
 
@@ -272,4 +272,92 @@ fn round_div(numerator: i128, denominator: i128) -> i128 {
     } else {
         -((-numerator + half) / denominator)
     }
+}
+
+/// One input of the refusal property test: ordinary, refused outright, or large enough that
+/// booking or valuing it overflows after part of the state would have changed.
+#[derive(Debug, Clone)]
+enum Hostile {
+    /// A fill with id `f-<id>` (a small pool, so duplicates are common).
+    Fill { id: u8, symbol: usize, buy: bool, qty: i64, price: i64, fee: i64 },
+    /// A tick; `price` or a quote may be 0 or negative (refused), or huge (valuation overflows).
+    Tick { symbol: usize, price: i64, quotes: Option<(i64, i64)> },
+    /// A sweep command, a session close, or a command the portfolio refuses.
+    Sweep,
+    Close,
+    BadCommand,
+}
+
+fn magnitude() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        6 => 1..20_000_000_000_000i64,
+        1 => (i64::MAX / 4)..i64::MAX,
+        1 => -5..=0i64,
+    ]
+}
+
+fn hostile() -> impl Strategy<Value = Hostile> {
+    prop_oneof![
+        4 => (0..12u8, 0..2usize, any::<bool>(), magnitude(), magnitude(), -1_000_000..5_000_000i64)
+            .prop_map(|(id, symbol, buy, qty, price, fee)| Hostile::Fill { id, symbol, buy, qty, price, fee }),
+        4 => (0..2usize, magnitude(), proptest::option::of((magnitude(), magnitude())))
+            .prop_map(|(symbol, price, quotes)| Hostile::Tick { symbol, price, quotes }),
+        1 => Just(Hostile::Sweep),
+        1 => Just(Hostile::Close),
+        1 => Just(Hostile::BadCommand),
+    ]
+}
+
+fn hostile_event(n: i64, step: &Hostile) -> BusEvent {
+    let time = T0 + n * SEC;
+    match step {
+        Hostile::Fill { id, symbol, buy, qty, price, fee } => {
+            let mut event = fill(time, SYMBOLS[*symbol], if *buy { Side::Buy } else { Side::Sell }, "1", "1", "0");
+            if let BusEvent::Fill(f) = &mut event {
+                f.fill_id = format!("f-{id}");
+                (f.qty, f.price, f.fee) = (FixedPoint::from_raw(*qty), FixedPoint::from_raw(*price), FixedPoint::from_raw(*fee));
+            }
+            event
+        }
+        Hostile::Tick { symbol, price, quotes } => {
+            let mut event = tick(time, SYMBOLS[*symbol], "1", None);
+            if let BusEvent::Tick(t) = &mut event {
+                t.price = FixedPoint::from_raw(*price);
+                (t.bid, t.ask) = (quotes.map(|q| FixedPoint::from_raw(q.0)), quotes.map(|q| FixedPoint::from_raw(q.1)));
+            }
+            event
+        }
+        Hostile::Sweep => command(time, "portfolio", CommandKind::Sweep, None),
+        Hostile::Close => session(time, SessionEventKind::Close),
+        Hostile::BadCommand => command(time, "portfolio", CommandKind::RiskReset, None),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The state is changed in place, not on a copy: a refused input — invalid, a duplicate,
+    /// or one whose booking or valuation overflows half-way — must still leave `state()`
+    /// exactly as it was and leave no trace (the accepted inputs alone give the same outputs
+    /// and state).
+    #[test]
+    fn a_refused_input_leaves_the_state_as_it_was(steps in proptest::collection::vec(hostile(), 1..80)) {
+        let inputs: Vec<BusEvent> = steps.iter().enumerate().map(|(n, s)| hostile_event(n as i64, s)).collect();
+        refusals_leave_no_trace(|| portfolio("1000000"), &inputs)?;
+    }
+}
+
+#[test]
+fn a_tick_whose_valuation_overflows_is_refused_and_its_mark_taken_back() {
+    let mut p = portfolio("1000000");
+    accept(&mut p, &tick(T0, "BTCUSD", "100", None));
+    accept(&mut p, &fill(T0 + 1, "BTCUSD", Side::Buy, "1000", "100", "0"));
+    accept(&mut p, &tick(T0 + 2, "ETHUSD", "5", None));
+    let before = p.state().clone();
+    // 1000 × 90,000,000,000 overflows the fixed point range: the valuation fails after the
+    // mark was set, so the mark (of a held symbol) must be restored.
+    let error = run(&mut p, &tick(T0 + 3, "BTCUSD", "90000000000", None)).expect_err("valuation overflows");
+    assert!(error.reason.contains("valuation"), "{error}");
+    assert_eq!(p.state(), &before);
+    assert_eq!(p.state().holdings["BTCUSD"].mark, fp("100"));
 }

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use super::{gate, views, RiskConfig, RiskSentinel, RiskSentinelState, REFERENCE_PRICE_META};
 use crate::config::AgentConfig;
 use crate::contract::Agent;
-use crate::portfolio::fixtures::{accept, command, fill, fp, governor, order, pnl, run, session, tick, DAY_US};
+use crate::portfolio::fixtures::{accept, command, fill, fp, governor, order, pnl, refusals_leave_no_trace, run, session, tick, DAY_US};
 
 const T0: i64 = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
 const HOUR: i64 = 3_600_000_000;
@@ -406,4 +406,131 @@ fn portfolio_pnl_drives_the_halt_at_the_threshold() {
     let halts = feed(tick(T0 + 2, "BTCUSD", "499.9", None));
     assert_eq!((states(&halts)[0].equity, states(&halts)[0].drawdown_pct, states(&halts)[0].halted), (fp("94999"), fp("5.001"), true));
     assert!(kinds(&halts).contains(&RiskEventKind::DrawdownHalt));
+}
+
+/// One input of the refusal property test, with order ids from a small pool shared by fills
+/// and orders (fills ahead of their order, orders judged twice) and values that are refused
+/// outright or overflow only after earlier checks passed.
+#[derive(Debug, Clone)]
+enum Hostile {
+    Pnl { hours: i64, equity: i64 },
+    Fill { order: u8, buy: bool, qty: i64, price: i64 },
+    Order { order: u8, buy: bool, qty: i64, limit: Option<i64>, reference: Option<Option<i64>> },
+    Tick { price: i64, quotes: Option<(i64, i64)> },
+    Open { days: i64 },
+    Governor { clamp: Option<i64> },
+    Command { kind: u8, fraction: Option<i64> },
+}
+
+fn magnitude() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        6 => 1..20_000_000_000_000i64,
+        1 => (i64::MAX / 2)..i64::MAX,
+        1 => (i64::MIN..i64::MIN / 2),
+        1 => -3..=0i64,
+    ]
+}
+
+fn hostile() -> impl Strategy<Value = Hostile> {
+    prop_oneof![
+        2 => (0..72i64, 1..20_000_000_000_000i64).prop_map(|(hours, equity)| Hostile::Pnl { hours, equity }),
+        3 => (0..6u8, any::<bool>(), magnitude(), magnitude()).prop_map(|(order, buy, qty, price)| Hostile::Fill { order, buy, qty, price }),
+        3 => (0..6u8, any::<bool>(), magnitude(), proptest::option::of(magnitude()), proptest::option::of(proptest::option::of(magnitude())))
+            .prop_map(|(order, buy, qty, limit, reference)| Hostile::Order { order, buy, qty, limit, reference }),
+        3 => (magnitude(), proptest::option::of((magnitude(), magnitude()))).prop_map(|(price, quotes)| Hostile::Tick { price, quotes }),
+        1 => (0..3i64).prop_map(|days| Hostile::Open { days }),
+        1 => proptest::option::of(-50_000_000..150_000_000i64).prop_map(|clamp| Hostile::Governor { clamp }),
+        1 => (0..4u8, proptest::option::of(-50_000_000..150_000_000i64)).prop_map(|(kind, fraction)| Hostile::Command { kind, fraction }),
+    ]
+}
+
+fn hostile_event(n: i64, step: &Hostile) -> BusEvent {
+    let time = T0 + n;
+    let raw = FixedPoint::from_raw;
+    let side = |buy: bool| if buy { Side::Buy } else { Side::Sell };
+    match step {
+        Hostile::Pnl { hours, equity } => pnl(time + hours * HOUR, &raw(*equity).to_string()),
+        Hostile::Fill { order, buy, qty, price } => {
+            let mut event = fill(time, "BTCUSD", side(*buy), "1", "1", "0");
+            if let BusEvent::Fill(f) = &mut event {
+                f.order_id = format!("o-{order}");
+                (f.qty, f.price) = (raw(*qty), raw(*price));
+            }
+            event
+        }
+        Hostile::Order { order: id, buy, qty, limit, reference } => {
+            let mut event = order(time, "BTCUSD", side(*buy), "1", None);
+            if let BusEvent::Order(o) = &mut event {
+                o.order_id = format!("o-{id}");
+                o.qty = raw(*qty);
+                o.limit_price = limit.map(raw);
+                match reference {
+                    Some(Some(price)) => o.meta.insert(REFERENCE_PRICE_META.into(), raw(*price).to_string()),
+                    Some(None) => o.meta.insert(REFERENCE_PRICE_META.into(), "not a price".into()),
+                    None => None,
+                };
+            }
+            event
+        }
+        Hostile::Tick { price, quotes } => {
+            let mut event = tick(time, "BTCUSD", "1", None);
+            if let BusEvent::Tick(t) = &mut event {
+                t.price = raw(*price);
+                (t.bid, t.ask) = (quotes.map(|q| raw(q.0)), quotes.map(|q| raw(q.1)));
+            }
+            event
+        }
+        Hostile::Open { days } => session(time + days * DAY_US, SessionEventKind::Open),
+        Hostile::Governor { clamp } => {
+            let mut event = governor(time, None);
+            if let BusEvent::GovernorWeights(g) = &mut event {
+                g.kelly_clamp = clamp.map(raw);
+            }
+            event
+        }
+        Hostile::Command { kind, fraction } => {
+            let kind = [CommandKind::RiskReset, CommandKind::RiskTrim, CommandKind::Sweep, CommandKind::SubmitOrder][usize::from(*kind)];
+            let mut event = command(time, "risk_sentinel", kind, None);
+            if let BusEvent::Command(c) = &mut event {
+                c.fraction = fraction.map(raw);
+            }
+            event
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The state is changed in place, not on a copy: a refused input — invalid, or one that
+    /// overflows after earlier checks passed — must leave `state()` exactly as it was and
+    /// leave no trace (the accepted inputs alone give the same outputs and state).
+    #[test]
+    fn a_refused_input_leaves_the_state_as_it_was(steps in proptest::collection::vec(hostile(), 1..80)) {
+        let inputs: Vec<BusEvent> = steps.iter().enumerate().map(|(n, s)| hostile_event(n as i64, s)).collect();
+        refusals_leave_no_trace(sentinel, &inputs)?;
+    }
+}
+
+#[test]
+fn a_fill_whose_pending_quantity_overflows_is_refused_before_its_position_moves() {
+    let mut s = sentinel();
+    // Sells of an order not seen yet accumulate as fills ahead of it; a buy of another
+    // order brings the position back near zero, so only the pending quantity overflows.
+    let mut first = fill(T0, "BTCUSD", Side::Sell, "1", "1", "0");
+    let mut offset = fill(T0 + 1, "BTCUSD", Side::Buy, "1", "1", "0");
+    let mut second = fill(T0 + 2, "BTCUSD", Side::Sell, "1", "1", "0");
+    let big = FixedPoint::from_raw(i64::MAX / 2 + 10);
+    for (event, order_id) in [(&mut first, "o-a"), (&mut offset, "o-b"), (&mut second, "o-a")] {
+        if let BusEvent::Fill(f) = event {
+            f.order_id = order_id.into();
+            f.qty = big;
+        }
+    }
+    accept(&mut s, &first);
+    accept(&mut s, &offset);
+    let before = s.state().clone();
+    let error = run(&mut s, &second).expect_err("the quantity ahead of o-a overflows");
+    assert!(error.reason.contains("quantity overflows"), "{error}");
+    assert_eq!(s.state(), &before, "the position must not have moved");
 }

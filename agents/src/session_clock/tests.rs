@@ -12,7 +12,7 @@ use super::calendar::{Boundary, Calendar, CalendarError, OpenSession, DAY_US};
 use super::{boundary_id, views, SessionClock, SessionClockConfig, SessionClockState, SessionSpec};
 use crate::config::{AgentConfig, Validate};
 use crate::contract::Agent;
-use crate::portfolio::fixtures::{accept, tick};
+use crate::portfolio::fixtures::{accept, refusals_leave_no_trace, tick};
 
 const HOUR: i64 = 3_600_000_000;
 const MINUTE: i64 = 60_000_000;
@@ -338,5 +338,46 @@ proptest! {
         ids.sort();
         ids.dedup();
         prop_assert_eq!(ids.len(), emitted.len());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The clock changes its state in place on its fast paths: a tick it refuses — a time the
+    /// calendar cannot represent, or one whose look-ahead runs past the calendar's range after
+    /// the boundaries were found — must leave `state()` as it was and leave no trace.
+    #[test]
+    fn a_refused_tick_leaves_the_state_as_it_was(steps in proptest::collection::vec((0i64..2 * DAY_US, 0u8..12), 1..60)) {
+        let start = utc(2026, 3, 23, 0, 0).as_micros();
+        let edge = utc(9999, 12, 24, 0, 0).as_micros();
+        let mut now = start;
+        let inputs: Vec<BusEvent> = steps
+            .iter()
+            .map(|(step, kind)| {
+                let time = match kind {
+                    0 => i64::MAX - step,
+                    1 => edge + step,
+                    2 => now - step / 4,
+                    _ => {
+                        now += step / 6;
+                        now
+                    }
+                };
+                tick(time, "BTCUSD", "1", None)
+            })
+            .collect();
+        refusals_leave_no_trace(clock, &inputs)?;
+    }
+}
+
+#[test]
+fn a_tick_past_the_calendar_range_is_refused_and_changes_nothing() {
+    let mut clock = clock();
+    accept(&mut clock, &tick(utc(2026, 3, 23, 0, 0).as_micros(), "BTCUSD", "1", None));
+    let before = clock.state().clone();
+    for time in [i64::MAX - 1, utc(9999, 12, 30, 0, 0).as_micros()] {
+        assert!(crate::portfolio::fixtures::run(&mut clock, &tick(time, "BTCUSD", "1", None)).is_err(), "{time} should be refused");
+        assert_eq!(clock.state(), &before);
     }
 }
