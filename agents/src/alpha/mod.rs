@@ -91,7 +91,11 @@ impl Alpha {
         let keep = self.history_len();
         let weights = self.weights();
         let config = &self.config;
-        let entry = self.state.symbols.entry(tick.symbol.clone()).or_default();
+        if !self.state.symbols.contains_key(tick.symbol.as_str()) {
+            // The symbol's key is allocated once, not on every tick.
+            self.state.symbols.insert(tick.symbol.clone(), SymbolState::default());
+        }
+        let Some(entry) = self.state.symbols.get_mut(tick.symbol.as_str()) else { return Ok(()) };
         entry.prices.push_back(tick.price);
         while entry.prices.len() > keep {
             entry.prices.pop_front();
