@@ -31,7 +31,11 @@ pub const LONG_ABOUT: &str = "Run one agent: consume its inputs, handle each wit
         aborts, consumer lag, rebalances, CPU, memory, open fds, the agent's KPIs\n  \
         GET  /state     the agent's state as of its last commit (JSON)\n  \
         POST /reload    re-read the config file, like SIGHUP (bearer token required)\n\
-        plus the agent's own routes. Routes that change something require\n\
+        plus the agent's own routes (maxx_service::routes): alpha GET /signal/{symbol}; risk_sentinel\n\
+        GET /risk/state, POST /risk/trim, /risk/reset; execution POST /order, /cancel, GET /quote/{symbol},\n\
+        /orders (and gRPC ExecutionService with --grpc); portfolio GET /pnl, /balance, POST /sweep;\n\
+        session_clock GET /now, /calendar; meta_governor GET /govern, POST /govern/reweight, /govern/validate.\n\
+        Routes that change something require\n\
         `Authorization: Bearer <token>` (tokens from MAXX_TOKEN_FILE / MAXX_API_TOKEN); without a\n\
         valid one they answer 401 and change nothing.\n\n\
         Configuration: agent_config.yaml (--config; the default path may be missing, which means\n\
