@@ -12,13 +12,11 @@ use clap::builder::PossibleValuesParser;
 use maxx_registry::client::HttpRegistry;
 use maxx_runtime::KafkaConfig;
 use maxx_service::agents::{self, AGENT_NAMES};
-use maxx_service::auth::Tokens;
 use maxx_service::config::{process_env, ConfigSource};
-use maxx_service::telemetry::{self, TelemetryConfig};
 use maxx_events::{Producer, Registration, SchemaRegistry};
 use maxx_service::grpc::{self, ExecutionGrpc, GrpcServer};
 use maxx_service::routes;
-use maxx_service::{logs, AgentService};
+use maxx_service::AgentService;
 
 /// The long help of `maxx agent` (set on its subcommand in `cli/mod.rs`).
 pub const LONG_ABOUT: &str = "Run one agent: consume its inputs, handle each with the agent's logic, produce its outputs,\n\
@@ -147,28 +145,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let config = service.config().current();
 
-    let log = logs::init(&args.name, &config.service.log_level, &config.service.log_format).context("setting up logs")?;
-    service.config().on_reload(move |config| {
-        if let Err(error) = log.set_config_level(&config.service.log_level) {
-            tracing::warn!(%error, "log level of the reloaded configuration not applied");
-        }
-    });
-
     let instance = service.identity().instance.clone();
-    let otel_endpoint = config.service.otel_endpoint.clone();
-    let tracing_config = TelemetryConfig::from_vars(format!("maxx-{}", args.name), |var| {
-        let value = std::env::var(var).ok().filter(|v| !v.is_empty());
-        if var == "OTEL_EXPORTER_OTLP_ENDPOINT" { value.or_else(|| otel_endpoint.clone()) } else { value }
-    })
-    .context("tracing configuration (OTEL_* variables)")?
-    .with_instance(instance.clone());
-    // Tracing never stops an agent: without it, spans are no-ops.
-    let _tracing = telemetry::init(&tracing_config).map_err(|error| tracing::warn!(%error, "traces are not exported")).ok();
-
-    let tokens = Tokens::from_env().context("MAXX_TOKEN_FILE / MAXX_API_TOKEN")?;
-    if tokens.is_empty() {
-        tracing::warn!("no bearer token configured (MAXX_TOKEN_FILE, MAXX_API_TOKEN): mutating routes refuse every request");
-    }
+    let observed = super::process::observe(&args.name, &instance, &service.config())?;
+    let (_tracing, tokens) = (observed.tracing, observed.tokens);
     let grpc_tokens = tokens.clone();
     service = service.with_tokens(tokens).publishing_commands().handling_signals();
     if elected {

@@ -10,6 +10,7 @@ mod demo;
 mod registry;
 mod replay;
 mod probe;
+mod process;
 mod schemas;
 mod setup;
 mod source;

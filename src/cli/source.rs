@@ -13,13 +13,10 @@ use anyhow::Context as _;
 use maxx_events::SchemaRegistry;
 use maxx_registry::client::HttpRegistry;
 use maxx_runtime::KafkaConfig;
-use maxx_service::auth::Tokens;
 use maxx_service::config::{process_env, ConfigSource};
-use maxx_service::logs;
 use maxx_service::source::market_data::{self, TickSource};
 use maxx_service::source::sentiment::{self, NewsOptions};
 use maxx_service::source::SourceService;
-use maxx_service::telemetry::{self, TelemetryConfig};
 
 /// Flags of the source agents (`maxx agent market_data|sentiment`).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -105,28 +102,9 @@ pub fn run(common: Common, args: &SourceArgs) -> anyhow::Result<ExitCode> {
     let source = ConfigSource::new(common.config.clone());
     let path = source.path.display().to_string();
     let mut service = SourceService::new(&common.name, kafka, registry, source, process_env()).with_context(|| format!("starting {} with {path}", common.name))?;
-    let config = service.config().current();
-
-    let log = logs::init(&common.name, &config.service.log_level, &config.service.log_format).context("setting up logs")?;
-    service.config().on_reload(move |config| {
-        if let Err(error) = log.set_config_level(&config.service.log_level) {
-            tracing::warn!(%error, "log level of the reloaded configuration not applied");
-        }
-    });
     let instance = service.identity().instance.clone();
-    let otel_endpoint = config.service.otel_endpoint.clone();
-    let tracing_config = TelemetryConfig::from_vars(format!("maxx-{}", common.name), |var| {
-        let value = std::env::var(var).ok().filter(|v| !v.is_empty());
-        if var == "OTEL_EXPORTER_OTLP_ENDPOINT" { value.or_else(|| otel_endpoint.clone()) } else { value }
-    })
-    .context("tracing configuration (OTEL_* variables)")?
-    .with_instance(instance.clone());
-    let _tracing = telemetry::init(&tracing_config).map_err(|error| tracing::warn!(%error, "traces are not exported")).ok();
-
-    let tokens = Tokens::from_env().context("MAXX_TOKEN_FILE / MAXX_API_TOKEN")?;
-    if tokens.is_empty() {
-        tracing::warn!("no bearer token configured (MAXX_TOKEN_FILE, MAXX_API_TOKEN): mutating routes refuse every request");
-    }
+    let observed = super::process::observe(&common.name, &instance, &service.config())?;
+    let (_tracing, tokens) = (observed.tracing, observed.tokens);
     service = service.with_tokens(tokens).handling_signals();
     if common.register_schemas {
         service = service.registering_schemas();
