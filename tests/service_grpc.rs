@@ -3,7 +3,8 @@
 //! commands as the HTTP routes (the order then routes, fills and cancels on the bus under the
 //! answered order id), without a valid bearer token they answer UNAUTHENTICATED and publish
 //! nothing, bad requests are INVALID_ARGUMENT naming the field, and `GetQuote` reads the
-//! committed state.
+//! committed state. The built binary serves it too: `maxx agent execution --grpc ADDR`, with
+//! the agent's HTTP routes and KPIs attached by the command line.
 
 mod service_support;
 mod support;
@@ -200,4 +201,93 @@ fn grpc_submit_cancel_and_quote_publish_the_routes_commands_for_authorized_calle
     server.stop().expect("the gRPC server stops cleanly");
     assert!(stopping.elapsed() < grpc::SHUTDOWN_GRACE, "no client left: the graceful stop does not wait for the grace period");
     execution.stop();
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
+}
+
+#[test]
+fn the_execution_process_serves_grpc_and_its_routes_and_only_execution_takes_grpc() {
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_maxx"))
+        .args(["agent", "alpha", "--grpc", "127.0.0.1:0"])
+        .env("MAXX_BOOTSTRAP", maxx_testkit::bootstrap())
+        .env("OTEL_SDK_DISABLED", "true")
+        .output()
+        .expect("run maxx");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--grpc"), "{}", String::from_utf8_lossy(&refused.stderr));
+
+    let namespace = support::namespace("svc-grpc-process");
+    let execution_agent = maxx_service::agents::factory("execution").expect("execution")(&maxx_agents::config::AgentConfig::default());
+    let mut topics: BTreeSet<String> = ["dead_letters", "agent_state", "commands", "state.execution"].map(String::from).into_iter().collect();
+    topics.extend(execution_agent.inputs().iter().chain(execution_agent.outputs()).map(|t| t.to_string()));
+    for name in topics {
+        maxx_testkit::create_topic(&format!("{namespace}{name}"), 1);
+    }
+    let config = config_file("svc-grpc-process", "");
+    let (http, grpc_port) = (free_port(), free_port());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_maxx"))
+        .args(["agent", "execution", "--http", &format!("127.0.0.1:{http}"), "--register-schemas"])
+        .env("MAXX_GRPC_ADDR", format!("127.0.0.1:{grpc_port}"))
+        .env("MAXX_BOOTSTRAP", maxx_testkit::bootstrap())
+        .env("MAXX_SCHEMA_REGISTRY", support::registry_url())
+        .env("MAXX_NAMESPACE", &namespace)
+        .env("MAXX_CONFIG", &config)
+        .env("MAXX_API_TOKEN", TOKEN)
+        .env("MAXX_LOG_FORMAT", "json")
+        .env("OTEL_SDK_DISABLED", "true")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start maxx agent execution");
+    let base = format!("http://127.0.0.1:{http}");
+    let deadline = std::time::Instant::now() + WAIT;
+    let healthy = || std::net::TcpStream::connect(("127.0.0.1", http)).is_ok() && service_support::http("GET", &format!("{base}/healthz"), None).0 == 200;
+    while !healthy() {
+        assert!(std::time::Instant::now() < deadline, "the execution process did not become healthy");
+        assert!(child.try_wait().expect("status").is_none(), "the execution process exited");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The command line attached the agent's routes and KPIs.
+    let (status, _, orders) = service_support::http("GET", &format!("{base}/orders"), None);
+    assert_eq!(status, 200, "{orders}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&orders).expect("JSON")["orders"], serde_json::json!([]));
+    let (_, _, metrics) = service_support::http("GET", &format!("{base}/metrics"), None);
+    assert!(metrics.lines().any(|l| l.starts_with("maxx_execution_pending_orders{")), "{metrics}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let order_id = runtime.block_on(async {
+        let mut client = ExecutionServiceClient::connect(format!("http://127.0.0.1:{grpc_port}")).await.expect("connect to the process's gRPC server");
+        let refused = client.submit_order(request(market_buy(E8), None)).await.expect_err("refused");
+        assert_eq!(refused.code(), Code::Unauthenticated);
+        let quote = client.get_quote(proto::QuoteRequest { symbol: "BTCUSD".into() }).await.expect_err("no tick yet");
+        assert!(matches!(quote.code(), Code::NotFound | Code::Unavailable), "{quote:?}");
+        let ack = client.submit_order(request(market_buy(E8), Some(TOKEN))).await.expect("queued").into_inner();
+        assert_eq!(ack.status, i32::from(ProtoAck::Queued));
+        ack.order_id
+    });
+    drop(runtime);
+    let commands = support::decode("commands", &support::read_committed(&namespace, "commands", 1, WAIT));
+    assert_eq!(commands.len(), 1, "only the authorized call published");
+    let BusEvent::Command(command) = &commands[0] else { panic!("not a command: {:?}", commands[0]) };
+    assert_eq!((command.kind, command.requested_by.as_str(), command.producer.instance.as_str()), (CommandKind::SubmitOrder, "env", "execution-0"));
+    assert_eq!(manual_order_id(command), order_id);
+    // Without market data the agent refuses the order itself, on the bus.
+    let acks = support::decode("order_acks", &support::read_committed(&namespace, "order_acks", 1, WAIT));
+    let BusEvent::OrderAck(refusal) = &acks[0] else { panic!("not an ack: {:?}", acks[0]) };
+    assert_eq!((refusal.order_id.as_str(), refusal.status), (order_id.as_str(), AckStatus::Rejected));
+
+    // SIGTERM: the process (HTTP, gRPC, runtime) stops cleanly.
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    let deadline = std::time::Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("status") {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "the execution process did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
 }
