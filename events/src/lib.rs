@@ -17,6 +17,7 @@ pub mod portfolio;
 pub mod primitives;
 pub mod registry;
 pub mod risk;
+pub mod time_text;
 pub mod trading;
 
 pub use bus::{BusEvent, BusVariant};
