@@ -7,39 +7,12 @@
 
 mod support;
 
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use maxx_agents::DynAgent;
 use maxx_events::{BusCodec, BusEvent, DeadLetterKind, Registration};
-use maxx_runtime::{KafkaConfig, KafkaRuntime, RuntimeError};
+use maxx_runtime::RuntimeError;
 use support::*;
-
-/// An agent running on its own thread.
-struct Running {
-    shutdown: Arc<std::sync::atomic::AtomicBool>,
-    stats: Arc<maxx_runtime::kafka::Stats>,
-    thread: JoinHandle<Result<(), RuntimeError>>,
-}
-
-/// Starts `agent` on its own thread.
-fn spawn(config: KafkaConfig, agent: fn() -> Box<dyn DynAgent>) -> Running {
-    let runtime = KafkaRuntime::new(config, registry());
-    let (shutdown, stats) = (runtime.shutdown_handle(), runtime.stats());
-    Running { shutdown, stats, thread: std::thread::spawn(move || runtime.run(agent)) }
-}
-
-/// Waits until the agent is Running: its producer initialized (so any predecessor with the
-/// same identity is fenced) and its consumer subscribed.
-fn wait_running(running: &Running) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while running.stats.lifecycle().map(|(state, _)| state) != Some(maxx_events::Lifecycle::Running) {
-        assert!(std::time::Instant::now() < deadline, "the agent did not reach Running within 60 s");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 fn sequencer() -> Box<dyn DynAgent> {
     Box::new(Sequencer::default())
@@ -47,21 +20,6 @@ fn sequencer() -> Box<dyn DynAgent> {
 
 fn ledger() -> Box<dyn DynAgent> {
     Box::new(Ledger::default())
-}
-
-fn stop(running: Running) {
-    running.shutdown.store(true, Ordering::SeqCst);
-    join_within(running.thread, Duration::from_secs(60)).expect("clean shutdown");
-}
-
-/// Joins a runtime thread, failing the test if it has not ended within `timeout`.
-fn join_within(thread: JoinHandle<Result<(), RuntimeError>>, timeout: Duration) -> Result<(), RuntimeError> {
-    let deadline = std::time::Instant::now() + timeout;
-    while !thread.is_finished() {
-        assert!(std::time::Instant::now() < deadline, "the runtime did not stop within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    thread.join().expect("runtime thread")
 }
 
 #[test]

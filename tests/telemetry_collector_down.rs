@@ -9,37 +9,11 @@
 mod support;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use maxx_agents::DynAgent;
 use maxx_events::{BusCodec, BusEvent, Registration};
-use maxx_runtime::{KafkaConfig, KafkaRuntime, RuntimeError};
 use maxx_service::telemetry::{self, TelemetryConfig};
 use support::*;
-
-struct Running {
-    shutdown: Arc<AtomicBool>,
-    thread: JoinHandle<Result<(), RuntimeError>>,
-}
-
-fn spawn(config: KafkaConfig, agent: fn() -> Box<dyn DynAgent>) -> Running {
-    let runtime = KafkaRuntime::new(config, registry());
-    let shutdown = runtime.shutdown_handle();
-    Running { shutdown, thread: std::thread::spawn(move || runtime.run(agent)) }
-}
-
-fn stop(running: Running) {
-    running.shutdown.store(true, Ordering::SeqCst);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !running.thread.is_finished() {
-        assert!(Instant::now() < deadline, "the agent did not stop within 60 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    running.thread.join().expect("runtime thread").expect("clean stop, no error");
-}
 
 /// A loopback port nothing listens on: bound, then released.
 fn closed_port() -> u16 {

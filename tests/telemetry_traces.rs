@@ -12,38 +12,12 @@
 mod support;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use maxx_agents::DynAgent;
 use maxx_events::{BusCodec, BusEvent, Registration};
-use maxx_runtime::{KafkaConfig, KafkaRuntime, RuntimeError};
 use maxx_service::telemetry::{self, TelemetryConfig};
 use maxx_testkit::otlp::{OtlpReceiver, ReceivedSpan};
 use support::*;
-
-struct Running {
-    shutdown: Arc<AtomicBool>,
-    thread: JoinHandle<Result<(), RuntimeError>>,
-}
-
-fn spawn(config: KafkaConfig, agent: fn() -> Box<dyn DynAgent>) -> Running {
-    let runtime = KafkaRuntime::new(config, registry());
-    let shutdown = runtime.shutdown_handle();
-    Running { shutdown, thread: std::thread::spawn(move || runtime.run(agent)) }
-}
-
-fn stop(running: Running) {
-    running.shutdown.store(true, Ordering::SeqCst);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !running.thread.is_finished() {
-        assert!(Instant::now() < deadline, "the agent did not stop within 60 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    running.thread.join().expect("runtime thread").expect("clean stop");
-}
 
 fn header(record: &maxx_testkit::Record, name: &str) -> Option<String> {
     record.headers.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.clone()).map(|v| String::from_utf8(v).expect("utf-8"))

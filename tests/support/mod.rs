@@ -305,3 +305,47 @@ pub fn last_snapshot_state(namespace: &str, agent: &str) -> serde_json::Value {
         .expect("a snapshot exists");
     snapshot.state
 }
+
+/// An agent running on the Kafka runtime in a thread of the test process.
+pub struct Running {
+    pub shutdown: Arc<std::sync::atomic::AtomicBool>,
+    pub stats: Arc<maxx_runtime::kafka::Stats>,
+    pub thread: std::thread::JoinHandle<Result<(), maxx_runtime::RuntimeError>>,
+}
+
+/// Starts `agent` on its own thread.
+pub fn spawn(config: KafkaConfig, agent: fn() -> Box<dyn maxx_agents::DynAgent>) -> Running {
+    let runtime = maxx_runtime::KafkaRuntime::new(config, registry());
+    let (shutdown, stats) = (runtime.shutdown_handle(), runtime.stats());
+    Running { shutdown, stats, thread: std::thread::spawn(move || runtime.run(agent)) }
+}
+
+/// Waits until the agent is Running: its producer initialized (so any predecessor with the
+/// same identity is fenced) and its consumer subscribed.
+pub fn wait_running(running: &Running) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while running.stats.lifecycle().map(|(state, _)| state) != Some(maxx_events::Lifecycle::Running) {
+        assert!(std::time::Instant::now() < deadline, "the agent did not reach Running within 60 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Asks the agent to stop and waits for a clean stop (no error) within 60 s.
+pub fn stop(running: Running) {
+    running.shutdown.store(true, std::sync::atomic::Ordering::SeqCst);
+    join_within(running.thread, Duration::from_secs(60)).expect("clean shutdown");
+}
+
+/// Joins a runtime thread, failing the test if it has not ended within `timeout`.
+pub fn join_within(
+    thread: std::thread::JoinHandle<Result<(), maxx_runtime::RuntimeError>>,
+    timeout: Duration,
+) -> Result<(), maxx_runtime::RuntimeError> {
+    let deadline = std::time::Instant::now() + timeout;
+    while !thread.is_finished() {
+        assert!(std::time::Instant::now() < deadline, "the runtime did not stop within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    thread.join().expect("runtime thread")
+}
+
