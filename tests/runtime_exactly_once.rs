@@ -89,7 +89,7 @@ fn bad_inputs_become_dead_letters_and_every_valid_input_is_processed() {
     let invalid = codec.encode(&BusEvent::from(invalid)).expect("encode");
     let garbage: &[u8] = b"\x00\x00\x00\x00\x01\xff\xfe garbage";
     let json: &[u8] = br#"{"symbol":"BTCUSD","price":1}"#;
-    let poison: Vec<(Option<&[u8]>, Option<&[u8]>)> = vec![
+    let poison: Vec<RawRecord<'_>> = vec![
         (Some(b"BTCUSD"), Some(garbage)),
         (Some(b"ETHUSD"), Some(json)),
         (Some(b"SOLUSD"), Some(&unknown_id)),

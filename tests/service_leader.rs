@@ -91,7 +91,7 @@ fn produce_fill(namespace: &str, fill: &Fill) {
 /// The quantity of BTCUSD in the latest of `expected` pnl events.
 fn position_after(namespace: &str, expected: usize) -> FixedPoint {
     let read = support::read_committed(namespace, "pnl", expected, Duration::from_secs(60));
-    let last = support::decode("pnl", &read).into_iter().filter_map(|e| Pnl::try_from(e).ok()).last().expect("a pnl");
+    let last = support::decode("pnl", &read).into_iter().filter_map(|e| Pnl::try_from(e).ok()).next_back().expect("a pnl");
     last.positions.iter().find(|p| p.symbol == "BTCUSD").map_or(FixedPoint::ZERO, |p| p.qty)
 }
 

@@ -253,7 +253,7 @@ impl Rng {
 fn random_value(schema: &Schema, names: &Names, rng: &mut Rng) -> Value {
     match deref(schema, names) {
         Schema::Null => Value::Null,
-        Schema::Boolean => Value::Boolean(rng.next() % 2 == 0),
+        Schema::Boolean => Value::Boolean(rng.next().is_multiple_of(2)),
         Schema::Int => Value::Int(rng.next() as i32),
         Schema::Long => Value::Long([i64::MIN, i64::MAX, 0, -1, rng.next() as i64][rng.below(5)]),
         Schema::TimestampMicros => Value::TimestampMicros(rng.next() as i64),

@@ -14,6 +14,7 @@ pub trait Enqueue {
     ///
     /// # Errors
     /// The producer's error and the record.
+    #[allow(clippy::result_large_err)] // rdkafka's own `send` hands the record back the same way
     fn enqueue<'a, K: ToBytes + ?Sized, P: ToBytes + ?Sized>(&self, record: BaseRecord<'a, K, P>) -> Result<(), (KafkaError, BaseRecord<'a, K, P>)>;
     /// Lets deliveries progress for a moment.
     fn make_room(&self);

@@ -218,14 +218,20 @@ pub fn produce_ticks(namespace: &str, ticks: &[Tick]) {
     produce_raw(namespace, "ticks", &payloads.iter().map(|(k, v)| (Some(k.as_bytes()), Some(v.as_slice()))).collect::<Vec<_>>());
 }
 
+/// A record as raw bytes: key and value, either possibly absent.
+pub type RawRecord<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
+/// A raw record with an optional `traceparent` header.
+pub type TracedRecord<'a> = (Option<&'a [u8]>, Option<&'a [u8]>, Option<&'a str>);
+
 /// Produces raw key/value pairs to a topic of the namespace in one transaction.
-pub fn produce_raw(namespace: &str, topic: &str, records: &[(Option<&[u8]>, Option<&[u8]>)]) {
+pub fn produce_raw(namespace: &str, topic: &str, records: &[RawRecord<'_>]) {
     let with_headers: Vec<_> = records.iter().map(|(k, v)| (*k, *v, None)).collect();
     produce_with_headers(namespace, topic, &with_headers);
 }
 
 /// Produces raw records, each with an optional `traceparent` header, in one transaction.
-pub fn produce_with_headers(namespace: &str, topic: &str, records: &[(Option<&[u8]>, Option<&[u8]>, Option<&str>)]) {
+pub fn produce_with_headers(namespace: &str, topic: &str, records: &[TracedRecord<'_>]) {
     let producer: ThreadedProducer<DefaultProducerContext> = client_config()
         .set("transactional.id", unique_name("feeder"))
         .create()
