@@ -64,6 +64,16 @@ pub const RISK_GATE_ROUTE: &str = "risk_gate";
 /// Route name on acks for requests Execution itself refused before any venue.
 pub const EXECUTION_ROUTE: &str = "execution";
 
+/// How many published fill ids [`ExecutionState::seen_fills`] keeps; past it, the smallest
+/// ids are forgotten first (`pop_first`: deterministic, so replays and audits keep the same
+/// set). Safe because the paper venue never issues a fill id twice (an id derives from its
+/// order id and the fill's number on that order), so the set matters only to
+/// [`reconcile`], which is given a venue's *recent* fills after a reconnect; and the paper
+/// venue's ids are UUIDv7 of the fill time, so the smallest ids are the oldest fills. Without
+/// a bound the set (and every snapshot of it) grows with every fill ever made. It keeps 4×
+/// the id window Portfolio dedupes fills with ([`crate::portfolio::recent::WINDOW`]).
+pub const SEEN_FILLS_KEPT: usize = 4 * crate::portfolio::recent::WINDOW;
+
 /// The Execution agent.
 #[derive(Debug, Clone)]
 pub struct Execution {
@@ -88,7 +98,8 @@ pub struct ExecutionState {
     pub venue: PaperVenue,
     /// Active route and recent acks.
     pub routes: RouteState,
-    /// Ids of every fill already published (reconciliation never publishes one twice).
+    /// Ids of the fills already published (reconciliation never publishes one twice): the
+    /// [`SEEN_FILLS_KEPT`] greatest ids, see there for why forgetting the others is safe.
     pub seen_fills: BTreeSet<String>,
     /// Order acks published since the start, by status (`ACCEPTED`, `REJECTED`, `CANCELED`):
     /// the counters behind the `maxx_execution_order_acks_total` metric. Absent in older
@@ -456,7 +467,7 @@ impl Execution {
                     Self::ack(&mut self.state.ack_counts, out, &order_id, AckStatus::Rejected, EXECUTION_ROUTE, None, Some(format!("order {order_id} is not open")));
                 }
             }
-            CommandKind::Sweep | CommandKind::RiskTrim | CommandKind::RiskReset => {}
+            CommandKind::Sweep | CommandKind::RiskTrim | CommandKind::RiskReset | CommandKind::GovernReweight => {}
         }
         Ok(())
     }
@@ -477,6 +488,9 @@ pub fn ack_status_name(status: AckStatus) -> &'static str {
 fn apply_fill(state: &mut ExecutionState, fill: &VenueFill, out: &mut Emitter<'_>) -> bool {
     if !state.seen_fills.insert(fill.fill_id.clone()) {
         return false;
+    }
+    while state.seen_fills.len() > SEEN_FILLS_KEPT {
+        state.seen_fills.pop_first();
     }
     let position = state.positions.entry(fill.symbol.clone()).or_default();
     *position = position.checked_add(signed(fill.side, fill.qty)).unwrap_or(*position);

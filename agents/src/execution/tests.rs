@@ -582,3 +582,34 @@ fn ack_counts_follow_every_published_ack_by_status_and_survive_a_restore() {
     let old: ExecutionState = serde_json::from_value(json).expect("an older snapshot restores");
     assert!(old.ack_counts.is_empty());
 }
+
+#[test]
+fn published_fill_ids_are_bounded_forgetting_the_smallest_first() {
+    let mut execution = Execution::new(ExecConfig::default());
+    let producer = producer();
+    // Zero-padded ids sort as they were made, like the paper venue's UUIDv7 ids.
+    let venue_fill = |n: usize| VenueFill {
+        fill_id: format!("ext-{n:06}"),
+        order_id: "gone".into(),
+        symbol: "BTCUSD".into(),
+        side: if n % 2 == 0 { Side::Buy } else { Side::Sell },
+        price: fp("100"),
+        qty: fp("0.001"),
+        fee: FixedPoint::ZERO,
+        liquidity: Liquidity::Taker,
+        route: "paper".into(),
+    };
+    let all: Vec<VenueFill> = (0..SEEN_FILLS_KEPT + 10).map(venue_fill).collect();
+    let mut outputs = Vec::new();
+    let mut emitter = Emitter::new("execution", &producer, id(1, "reconcile"), time(1), &mut outputs);
+    let report = reconcile(&mut execution.state, &[], &all, &mut emitter);
+    assert_eq!(report.fills_added.len(), SEEN_FILLS_KEPT + 10, "every fill published once");
+    let seen = &execution.state().seen_fills;
+    assert_eq!(seen.len(), SEEN_FILLS_KEPT, "the set stops growing at its bound");
+    assert_eq!(seen.first().map(String::as_str), Some("ext-000010"), "the 10 smallest ids were forgotten");
+    // A report overlapping the kept ids publishes nothing again.
+    let mut outputs = Vec::new();
+    let mut emitter = Emitter::new("execution", &producer, id(2, "reconcile"), time(2), &mut outputs);
+    let report = reconcile(&mut execution.state, &[], &all[10..], &mut emitter);
+    assert!(report.fills_added.is_empty() && fills(&outputs).is_empty(), "{:?}", report.fills_added);
+}
