@@ -592,7 +592,7 @@ fn published_fill_ids_are_bounded_forgetting_the_smallest_first() {
         fill_id: format!("ext-{n:06}"),
         order_id: "gone".into(),
         symbol: "BTCUSD".into(),
-        side: if n % 2 == 0 { Side::Buy } else { Side::Sell },
+        side: if n.is_multiple_of(2) { Side::Buy } else { Side::Sell },
         price: fp("100"),
         qty: fp("0.001"),
         fee: FixedPoint::ZERO,

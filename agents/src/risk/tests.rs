@@ -426,7 +426,7 @@ fn magnitude() -> impl Strategy<Value = i64> {
     prop_oneof![
         6 => 1..20_000_000_000_000i64,
         1 => (i64::MAX / 2)..i64::MAX,
-        1 => (i64::MIN..i64::MIN / 2),
+        1 => i64::MIN..i64::MIN / 2,
         1 => -3..=0i64,
     ]
 }
