@@ -24,6 +24,17 @@ fn maxx(args: &[&str], registry: Option<&Registry>) -> (bool, String) {
     (status.success(), text)
 }
 
+/// How many schema versions the tree holds (`schemas/<topic>/v<N>.avsc` files).
+fn schema_versions() -> usize {
+    std::fs::read_dir(tree())
+        .expect("schemas/")
+        .filter_map(Result::ok)
+        .filter(|topic| topic.path().is_dir())
+        .flat_map(|topic| std::fs::read_dir(topic.path()).expect("a topic folder").filter_map(Result::ok))
+        .filter(|file| file.file_name().to_string_lossy().ends_with(".avsc"))
+        .count()
+}
+
 /// A copy of `schemas/` in a fresh temporary directory.
 fn scratch_copy() -> PathBuf {
     let dir = std::env::temp_dir().join(maxx_testkit::unique_name("maxx-schemas-scratch"));
@@ -65,8 +76,8 @@ fn check_passes_on_the_tree() {
     let dir = tree();
     let (ok, out) = maxx(&["schemas", "check", "--offline", "--dir", dir.to_str().expect("utf-8")], None);
     assert!(ok, "{out}");
-    let topics = maxx_events::catalog().len();
-    assert!(out.starts_with(&format!("ok: {topics} schema versions of {topics} subjects")), "{out}");
+    let (subjects, versions) = (maxx_events::catalog().len(), schema_versions());
+    assert!(out.starts_with(&format!("ok: {versions} schema versions of {subjects} subjects")), "{out}");
 }
 
 #[test]
@@ -99,12 +110,12 @@ fn register_is_idempotent_and_list_and_live_check_agree_with_it() {
     let dir = dir.to_str().expect("utf-8");
     let (ok, out) = maxx(&["schemas", "register", "--dir", dir], Some(&registry));
     assert!(ok, "{out}");
-    let topics = maxx_events::catalog().len();
-    assert_eq!(out.lines().filter(|l| l.starts_with("registered")).count(), topics, "{out}");
-    assert_eq!(out.lines().filter(|l| l.starts_with("level")).count(), topics, "{out}");
+    let (subjects, versions) = (maxx_events::catalog().len(), schema_versions());
+    assert_eq!(out.lines().filter(|l| l.starts_with("registered")).count(), versions, "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("level")).count(), subjects, "{out}");
     let (ok, again) = maxx(&["schemas", "register", "--dir", dir], Some(&registry));
     assert!(ok, "{again}");
-    assert_eq!(again.lines().filter(|l| l.starts_with("unchanged")).count(), topics, "{again}");
+    assert_eq!(again.lines().filter(|l| l.starts_with("unchanged")).count(), versions, "{again}");
     assert!(!again.contains("registered") && !again.contains("level "), "nothing changes the second time:\n{again}");
     assert_eq!(registry.http("GET", "/config/ticks-value", None).2, json!({"compatibilityLevel": "BACKWARD_TRANSITIVE"}));
 
@@ -112,8 +123,11 @@ fn register_is_idempotent_and_list_and_live_check_agree_with_it() {
     assert!(ok, "{list}");
     for entry in maxx_events::catalog() {
         let line = list.lines().find(|l| l.starts_with(&format!("{}-value ", entry.topic))).unwrap_or_else(|| panic!("{} not listed:\n{list}", entry.topic));
-        let id = registry.client().version(&format!("{}-value", entry.topic), "1").expect("version").id;
-        assert!(line.contains("BACKWARD_TRANSITIVE") && line.ends_with(&format!(" 1:{id}")), "{line}");
+        // Every version, oldest first: "... 1:<id> 2:<id>".
+        let ids: Vec<String> = (1..=entry.version)
+            .map(|v| format!("{v}:{}", registry.client().version(&format!("{}-value", entry.topic), &v.to_string()).expect("version").id))
+            .collect();
+        assert!(line.contains("BACKWARD_TRANSITIVE") && line.ends_with(&format!(" {}", ids.join(" "))), "{line}");
     }
 
     let (ok, out) = maxx(&["schemas", "check", "--dir", dir], Some(&registry));

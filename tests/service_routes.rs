@@ -334,7 +334,7 @@ fn execution_portfolio_and_risk_routes_trade_sweep_and_refuse_on_the_broker() {
 }
 
 #[test]
-fn alpha_session_clock_and_meta_governor_routes_read_committed_state_and_publish_nothing() {
+fn alpha_session_clock_and_meta_governor_routes_read_committed_state_and_publish_only_the_reweight_request() {
     let namespace = create_topics(&["alpha", "session_clock", "meta_governor"]);
     // A signal's score is the sentiment score itself (only the sentiment weight counts).
     let config = config_file(
@@ -418,9 +418,13 @@ fn alpha_session_clock_and_meta_governor_routes_read_committed_state_and_publish
     unauthorized(post(&governor, "/govern/reweight", "", None));
     unauthorized(post(&governor, "/govern/validate", r#"{"weights":{"momentum":1,"mean_reversion":1,"breakout":1,"sentiment":1}}"#, Some("wrong-token")));
     let (status, reweight) = post(&governor, "/govern/reweight", "", Some(TOKEN));
-    assert_eq!((status, reweight["applied"].as_bool(), reweight["proposal"]["outcome"].as_str()), (200, Some(false), Some("skipped")), "{reweight}");
-    assert!(reweight["proposal"]["reason"].as_str().is_some_and(|r| r.contains("attributed")), "nothing attributed yet: {reweight}");
-    assert!(reweight["note"].as_str().is_some_and(|n| n.contains("unchanged")), "{reweight}");
+    assert_eq!((status, reweight["status"].as_str(), reweight["preview"]["outcome"].as_str()), (202, Some("queued"), Some("skipped")), "{reweight}");
+    assert!(reweight["preview"]["reason"].as_str().is_some_and(|r| r.contains("attributed")), "nothing attributed yet: {reweight}");
+    // The governor reads the command from the log and reweights: nothing attributed, so the
+    // step is skipped and no blend is published, but the request is on record.
+    governor.wait_for("the requested reweight", WAIT, || {
+        get_ok(&governor, "/govern")["last_reweight"]["trigger"].as_str().is_some_and(|t| t == "requested by ops")
+    });
     let (status, verdict) = post(&governor, "/govern/validate", r#"{"weights":{"momentum":"1","mean_reversion":"1","breakout":"1","sentiment":"1"}}"#, Some(TOKEN));
     assert_eq!((status, verdict["applied"].as_bool()), (200, Some(false)), "{verdict}");
     assert_eq!(verdict["validation"]["candidate"], json!({ "momentum": "0.25", "mean_reversion": "0.25", "breakout": "0.25", "sentiment": "0.25" }), "normalized: {verdict}");
@@ -431,8 +435,9 @@ fn alpha_session_clock_and_meta_governor_routes_read_committed_state_and_publish
     refused(post(&governor, "/govern/validate", r#"{"weights":[1,2,3,4]}"#, Some(TOKEN)), 422, "weights");
     assert_eq!(get_ok(&governor, "/govern")["weights"], view["weights"], "the live blend is unchanged");
 
-    // Read-only and computed routes published nothing.
-    assert!(support::read_committed(&namespace, "commands", 0, WAIT).is_empty(), "no command was published");
+    // Read-only and computed routes published nothing; the reweight request is the one command.
+    let commands = support::decode("commands", &support::read_committed(&namespace, "commands", 1, WAIT));
+    assert!(matches!(commands.as_slice(), [maxx_events::BusEvent::Command(c)] if c.kind == maxx_events::CommandKind::GovernReweight), "{commands:?}");
     assert!(support::read_committed(&namespace, "governor_weights", 0, WAIT).is_empty(), "no blend was published");
 
     assert_exports_its_metrics(&alpha, "alpha");

@@ -17,6 +17,8 @@ use crate::trading::{OrderType, Side};
 /// - `RiskReset`: RiskSentinel: lift a drawdown halt or hard kill before the next session.
 /// - `SubmitOrder`: Execution: route a manual order (it still passes the risk gate).
 /// - `CancelOrder`: Execution: cancel the open order `order_id`.
+/// - `GovernReweight` (v2): MetaGovernor: reweight now — compute, validate by backtest,
+///   publish if it passes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, AvroSchema)]
 #[avro(namespace = "maxx.events")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -27,6 +29,7 @@ pub enum CommandKind {
     RiskReset,
     SubmitOrder,
     CancelOrder,
+    GovernReweight,
 }
 
 /// An authorized operator command (`commands`, keyed by target agent).
@@ -39,7 +42,7 @@ pub struct Command {
     pub event_time: EventTime,
     /// The agent instance whose route accepted it.
     pub producer: Producer,
-    /// Agent that must act: portfolio, risk_sentinel or execution.
+    /// Agent that must act: portfolio, risk_sentinel, execution or meta_governor.
     pub target: String,
     /// What to do.
     pub kind: CommandKind,
@@ -62,4 +65,4 @@ pub struct Command {
     /// Why, in words.
     pub reason: Option<String>,
 }
-impl_event!(Command, topic = "commands", version = 1, key = |e| e.target.as_str());
+impl_event!(Command, topic = "commands", version = 2, key = |e| e.target.as_str());

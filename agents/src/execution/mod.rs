@@ -467,7 +467,7 @@ impl Execution {
                     Self::ack(&mut self.state.ack_counts, out, &order_id, AckStatus::Rejected, EXECUTION_ROUTE, None, Some(format!("order {order_id} is not open")));
                 }
             }
-            CommandKind::Sweep | CommandKind::RiskTrim | CommandKind::RiskReset => {}
+            CommandKind::Sweep | CommandKind::RiskTrim | CommandKind::RiskReset | CommandKind::GovernReweight => {}
         }
         Ok(())
     }

@@ -24,15 +24,14 @@
 //!   `kelly_clamp` = `meta_governor.kelly_clamp` (once a day); the first pnl of a later day
 //!   releases it by publishing `kelly_clamp` = 1 (RiskSentinel caps by the clamp, so 1 caps
 //!   nothing; `None` would leave the old clamp in force).
-//! - **Requests**: [`govern`] has the pure functions behind `POST /govern/reweight` and
-//!   `POST /govern/validate`; [`MetaGovernor::reweight_now`] applies a reweight. `commands`
-//!   v1 has no governor kinds, so a command targeted at `meta_governor` is refused; doing
-//!   it through the log needs `CommandKind` v2 with `GOVERN_REWEIGHT` and `GOVERN_VALIDATE`
-//!   (an enum symbol addition, which needs an enum default for backward compatibility).
+//! - **Requests**: `POST /govern/reweight` publishes a `GOVERN_REWEIGHT` command (`commands`
+//!   v2), and the governor reweights when it reads it — [`MetaGovernor::reweight_now`], the
+//!   same step as the schedule's, at the same place in the log for a replay.
+//!   `POST /govern/validate` only computes ([`govern`]): it changes nothing.
 //!
 //! Refused inputs (dead letters, state untouched): signals with a component or score outside
 //! [-1, 1] or unusable weights, ticks with a price, bid or ask not above 0, commands for
-//! `meta_governor`, pnls whose attribution would overflow.
+//! `meta_governor` other than `GOVERN_REWEIGHT`, pnls whose attribution would overflow.
 
 pub mod attribution;
 pub mod backtest;
@@ -46,7 +45,7 @@ pub mod views;
 #[cfg(test)]
 mod tests;
 
-use maxx_events::{BlendWeights, BusEvent, FixedPoint, GovernorWeights, Pnl, Signal, Tick};
+use maxx_events::{BlendWeights, BusEvent, CommandKind, FixedPoint, GovernorWeights, Pnl, Signal, Tick};
 
 pub use config::MetaGovernorConfig;
 pub use state::{MetaGovernorState, RecentTick, ReweightRecord};
@@ -238,10 +237,12 @@ impl Agent for MetaGovernor {
             BusEvent::Signal(signal) => self.on_signal(signal)?,
             BusEvent::Pnl(pnl) => self.on_pnl(pnl, out)?,
             BusEvent::Command(command) if command.target == Self::NAME => {
-                return Err(Invalid::new(format!(
-                    "meta_governor takes no {:?} command: commands v1 has no governor kinds (use POST /govern/reweight or /govern/validate)",
-                    command.kind
-                )));
+                if command.kind != CommandKind::GovernReweight {
+                    return Err(Invalid::new(format!("meta_governor takes only GOVERN_REWEIGHT commands, not {:?}", command.kind)));
+                }
+                // The operator's reweight: the same step as the schedule's, now, from the log.
+                self.reweight_now(&format!("requested by {}", command.requested_by), out);
+                return Ok(());
             }
             _ => {}
         }

@@ -319,8 +319,8 @@ fn the_kelly_clamp_follows_a_drawdown_past_the_limit_and_is_released_the_next_da
 fn commands_and_malformed_inputs_are_refused_and_leave_the_state_as_it_was() {
     let (mut governor, _) = trained(&config(), ["1", "-1", "0", "0"], "10");
     let before = governor.state().clone();
-    let error = run(&mut governor, &command(at(0, 0, 8), "meta_governor", CommandKind::Sweep, None)).expect_err("no governor commands");
-    assert!(error.reason.contains("no governor kinds"), "{}", error.reason);
+    let error = run(&mut governor, &command(at(0, 0, 8), "meta_governor", CommandKind::Sweep, None)).expect_err("not a governor command");
+    assert!(error.reason.contains("only GOVERN_REWEIGHT"), "{}", error.reason);
     assert!(run(&mut governor, &command(at(0, 0, 8), "portfolio", CommandKind::Sweep, None)).is_ok(), "others' commands are ignored");
     assert!(run(&mut governor, &signal(at(0, 0, 8), "BTCUSD", ["1.5", "0", "0", "0"], ["1", "0", "0", "0"])).is_err());
     assert!(run(&mut governor, &signal(at(0, 0, 8), "BTCUSD", ["1", "0", "0", "0"], ["0", "0", "0", "0"])).is_err());
@@ -404,4 +404,11 @@ fn a_requested_reweight_runs_at_once_with_the_same_rule() {
     assert_eq!(scheduled.state().published, requested.state().published);
     assert!(requested.state().attribution_window.is_zero());
     assert_eq!(requested.state().next_reweight, Some(EventTime::from_micros(at(0, 0, 10))), "a request leaves the schedule alone");
+
+    // The same request through the log: a GOVERN_REWEIGHT command publishes the same blend.
+    let (mut commanded, _) = trained(&config, ["1", "-1", "0", "0"], "10");
+    let outputs = accept(&mut commanded, &command(now, "meta_governor", CommandKind::GovernReweight, None));
+    assert_eq!(published(&outputs).first().map(|g| g.weights), Some(validation.candidate));
+    assert_eq!(commanded.state().published, requested.state().published);
+    assert!(commanded.state().last_reweight.as_ref().is_some_and(|r| r.trigger.starts_with("requested by")));
 }

@@ -1,27 +1,27 @@
 //! MetaGovernor's routes and KPIs: `GET /govern` (blend in force, attribution, schedule, last
-//! validation); `POST /govern/reweight` and `POST /govern/validate` (`{"weights": {momentum,
-//! mean_reversion, breakout, sentiment}}`) are authorized and compute with the pure functions
-//! (`govern::propose_reweight`, `govern::validate_weights`) on the committed state, answering
-//! 200 with the proposal or verdict and `"applied": false`.
-//!
-//! They do NOT change the live blend: the commands schema (v1) has no governor kinds, so there
-//! is nothing the agent could be asked through the log; only the governor's own schedule
-//! publishes weights. KPIs `maxx_meta_governor_weight{component}`, attribution totals.
+//! validation and reweight); `POST /govern/reweight` (authorized) publishes a
+//! `GOVERN_REWEIGHT` command — the governor reweights when it reads it, the same step as its
+//! schedule's, validated by backtest before anything is published — and answers 202 with the
+//! command's id and a preview computed on the committed state; `POST /govern/validate`
+//! (authorized, `{"weights": {momentum, mean_reversion, breakout, sentiment}}`) only computes
+//! the verdict on the committed state (`govern::validate_weights`) and changes nothing.
+//! KPIs `maxx_meta_governor_weight{component}`, attribution totals.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use maxx_agents::meta_governor::govern::{self, Proposal};
 use maxx_agents::meta_governor::{views, MetaGovernorState};
-use maxx_events::BlendWeights;
+use maxx_events::{BlendWeights, Command, CommandKind};
 use maxx_runtime::kafka::Stats;
 use serde_json::json;
 
-use super::input::{committed, object, reply, required_decimal, wall_clock, Answer, Body, Problem};
+use super::input::{command, committed, object, publish, queued, reply, required_decimal, text, wall_clock, Answer, Body, Problem};
+use crate::auth::Caller;
 use crate::http::{AgentRoutes, ServiceState};
 use crate::metrics::{KpiSource, Sample};
 use crate::reload::ConfigStore;
@@ -29,8 +29,8 @@ use crate::reload::ConfigStore;
 /// The KPI names the MetaGovernor exports.
 pub const METRICS: &[&str] = &["maxx_meta_governor_weight", "maxx_meta_governor_attributed_pnl"];
 
-/// What the answers of the computing routes say about the live blend.
-pub const NOT_APPLIED: &str = "computed on the committed state only: the live blend is unchanged (the v1 commands schema has no governor command)";
+/// What `POST /govern/validate` says about the live blend.
+pub const NOT_APPLIED: &str = "computed on the committed state only: the live blend is unchanged";
 
 /// The MetaGovernor's routes.
 pub fn routes() -> AgentRoutes {
@@ -44,13 +44,15 @@ async fn governor(State(state): State<ServiceState>) -> Answer {
     reply(StatusCode::OK, json!(views::governor(&state.config().current(), &governor)))
 }
 
-async fn reweight(State(state): State<ServiceState>) -> Answer {
+async fn reweight(State(state): State<ServiceState>, Extension(caller): Extension<Caller>, body: Bytes) -> Answer {
+    let reason = text(&object(&body)?, "reason")?;
     let governor: MetaGovernorState = committed(&state)?;
-    let proposal = match govern::propose_reweight(&state.config().current(), &governor, wall_clock()) {
+    let preview = match govern::propose_reweight(&state.config().current(), &governor, wall_clock()) {
         Proposal::Skipped { reason } => json!({ "outcome": "skipped", "reason": reason }),
         Proposal::Validated(validation) => json!({ "outcome": "validated", "validation": views::validation(&validation) }),
     };
-    reply(StatusCode::OK, json!({ "applied": false, "note": NOT_APPLIED, "proposal": proposal }))
+    let published = publish(&state, &caller, Command { reason, ..command("meta_governor", CommandKind::GovernReweight) }).await?;
+    queued(&published, json!({ "preview": preview }))
 }
 
 /// The four weights of `body` (under `weights`, or at the top level).
