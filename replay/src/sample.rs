@@ -6,6 +6,7 @@
 //! `data/sample_ticks.csv` is `sample_ticks(&SampleSpec::default())` written with
 //! [`crate::ticks_csv::write`] (`maxx backtest --generate-sample FILE` writes it again).
 
+use maxx_agents::market_data::synthetic::SplitMix64;
 use maxx_events::{EventId, EventTime, FixedPoint, Tick};
 
 use crate::ticks_csv::file_producer;
@@ -40,35 +41,9 @@ impl Default for SampleSpec {
     }
 }
 
-/// splitmix64: a small, well-mixed, seedable generator.
-#[derive(Debug, Clone)]
-pub struct SplitMix(u64);
-
-impl SplitMix {
-    /// A generator seeded with `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `-range..=range`.
-    pub fn symmetric(&mut self, range: i64) -> i64 {
-        let width = u64::try_from(2 * range + 1).unwrap_or(1);
-        i64::try_from(self.next_u64() % width).unwrap_or(0) - range
-    }
-}
-
 /// The ticks of `spec`.
 pub fn sample_ticks(spec: &SampleSpec) -> Vec<Tick> {
-    let mut rng = SplitMix::new(spec.seed);
+    let mut rng = SplitMix64(spec.seed);
     let producer = file_producer();
     let mut prices: Vec<i64> = spec.symbols.iter().map(|(_, p)| p.saturating_mul(FixedPoint::SCALE)).collect();
     let mut drifts: Vec<i64> = vec![0; spec.symbols.len()];

@@ -135,7 +135,7 @@ impl SplitMix64 {
         self.next_u64() % bound.max(1)
     }
     /// Uniform in `-half..=half`.
-    fn symmetric(&mut self, half: i64) -> i64 {
+    pub fn symmetric(&mut self, half: i64) -> i64 {
         self.below(2 * half.unsigned_abs() + 1) as i64 - half
     }
 }
