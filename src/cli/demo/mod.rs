@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use maxx_agents::config::{AgentConfig, Validate};
 
 use engine::Engine;
 
@@ -73,18 +72,6 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
-fn load_config(path: Option<&PathBuf>) -> anyhow::Result<AgentConfig> {
-    let Some(path) = path else { return Ok(AgentConfig::default()) };
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let config: AgentConfig = serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let problems = config.problems();
-    if !problems.is_empty() {
-        let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        anyhow::bail!("{} is not valid:\n  - {}", path.display(), listed.join("\n  - "));
-    }
-    Ok(config)
-}
-
 /// Runs `maxx demo`.
 ///
 /// # Errors
@@ -93,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(args.speed.is_finite() && args.speed >= 0.0) {
         anyhow::bail!("--speed must be 0 (as fast as possible) or a positive number, not {}", args.speed);
     }
-    let config = load_config(args.config.as_ref())?;
+    let config = super::backtest::load_config(args.config.as_deref())?;
     let mut engine = Engine::new(&config, args.seed)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
