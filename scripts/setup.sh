@@ -2,7 +2,8 @@
 # Installs what building and testing MAXX needs on a fresh Debian machine, and nothing when
 # it is already there: the C toolchain and headers that librdkafka (bundled in rdkafka-sys)
 # builds with, and Java 17 with Maven for the Kafka broker of scripts/kafka.sh.
-# Rust itself must already be installed (rustup); this script says so when it is not.
+# Rust itself must already be installed (rustup), and Go (1.26 or newer, for the deployment
+# validators of scripts/validate-deploy.sh); this script says so when one is not.
 set -euo pipefail
 
 packages=(build-essential pkg-config libssl-dev zlib1g-dev python3 openjdk-17-jre-headless maven)
@@ -31,5 +32,10 @@ fi
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found: install Rust with rustup (https://rustup.rs), 1.89 or newer" >&2
+  exit 1
+fi
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "setup: go not found: install Go 1.26 or newer (https://go.dev/dl/); scripts/validate-deploy.sh needs it" >&2
   exit 1
 fi

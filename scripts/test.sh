@@ -3,6 +3,8 @@
 # runs (.ci/run). Installs missing system packages (scripts/setup.sh); unless MAXX_BOOTSTRAP
 # already points at a broker (Redpanda or Kafka), starts a single-node Kafka with
 # scripts/kafka.sh on a free port for the run and stops it afterwards.
+# Before `cargo test`, validates the deployment files offline (scripts/validate-deploy.sh:
+# strict Kubernetes decoding, kube-score, the Compose specification).
 # Extra arguments go to `cargo test` (e.g. `scripts/test.sh -p maxx-events`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,4 +26,4 @@ else
   echo "test: using the broker at MAXX_BOOTSTRAP=$MAXX_BOOTSTRAP" >&2
 fi
 
-cargo test --workspace --locked "$@"
+scripts/validate-deploy.sh && cargo test --workspace --locked "$@"
