@@ -188,7 +188,7 @@ fn wait_for_exit(agent: &mut Agent, timeout: Duration) -> std::process::ExitStat
 }
 
 #[test]
-fn a_csv_file_is_published_once_and_the_process_ends() {
+fn a_csv_file_and_an_archive_are_published_once_and_the_process_ends() {
     let namespace = apply_topology("md-file");
     let config = config_file("md-file", "market_data:\n  feeds: [binance]\n");
     let csv = std::env::temp_dir().join(format!("{}.csv", maxx_testkit::unique_name("md-file-ticks")));
@@ -211,6 +211,28 @@ fn a_csv_file_is_published_once_and_the_process_ends() {
     let rows: Vec<(String, String)> = published.iter().map(|t| (t.symbol.clone(), t.price.to_string())).collect();
     assert_eq!(published.len(), 3, "three good rows, once, though the file was read twice: {rows:?}");
     assert!(rows.contains(&("ETHUSD".to_owned(), "3050.25".to_owned())), "{rows:?}");
+
+    // The same ticks as an archive (`maxx archive export`) are a file source too.
+    let archive = std::env::temp_dir().join(maxx_testkit::unique_name("md-archive"));
+    let exported = std::process::Command::new(env!("CARGO_BIN_EXE_maxx"))
+        .args(["archive", "export", "--topics", "ticks", "--out", archive.to_str().expect("utf-8")])
+        .env("MAXX_BOOTSTRAP", maxx_testkit::bootstrap())
+        .env("MAXX_NAMESPACE", &namespace)
+        .env("MAXX_SCHEMA_REGISTRY", support::registry_url())
+        .output()
+        .expect("maxx archive export");
+    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    let replayed_into = apply_topology("md-archive");
+    let source = format!("file:{}", archive.join("ticks.avro").display());
+    let mut agent = Agent::start(&replayed_into, &config, &["market_data", "--source", &source]);
+    let status = wait_for_exit(&mut agent, Duration::from_secs(90));
+    assert!(status.success(), "the archive published, exit 0: {status:?}\n{}", agent.logs());
+    let mut again: Vec<(String, String)> = ticks(&replayed_into).iter().map(|t| (t.symbol.clone(), t.price.to_string())).collect();
+    let mut rows = rows;
+    again.sort();
+    rows.sort();
+    assert_eq!(again, rows, "the archive's ticks, once each");
+    let _ = std::fs::remove_dir_all(archive);
 }
 
 #[test]

@@ -321,6 +321,36 @@ impl maxx_events::SchemaRegistry for ArchiveSchemas {
     }
 }
 
+/// The ticks of an archive file of the `ticks` topic, decoded with the schemas the file
+/// carries (no registry needed), in event-time order: partitions merged, ties in file order.
+///
+/// # Errors
+/// [`crate::ReplayError::Archive`] when the file is not an archive,
+/// [`crate::ReplayError::Usage`] when it holds another topic, a tombstone or a record that
+/// is not a tick (with its partition and offset).
+pub fn archived_ticks(bytes: &[u8]) -> Result<Vec<maxx_events::Tick>, crate::ReplayError> {
+    use maxx_events::{BusCodec, BusEvent, Registration};
+    let reader = ArchiveReader::open(bytes)?;
+    if reader.topic != "ticks" {
+        return Err(crate::ReplayError::Usage(format!("the archive holds topic {}, not ticks", reader.topic)));
+    }
+    let registry = std::sync::Arc::new(ArchiveSchemas::new(reader.schemas.clone()));
+    let mut codec = BusCodec::new(registry, &["ticks"], Registration::Register)?;
+    let mut ticks = Vec::new();
+    for record in reader {
+        let record = record?;
+        let at = format!("partition {} offset {}", record.partition, record.offset);
+        let value = record.value.ok_or_else(|| crate::ReplayError::Usage(format!("{at}: a tombstone is not a tick")))?;
+        match codec.decode("ticks", &value) {
+            Ok(BusEvent::Tick(tick)) => ticks.push(tick),
+            Ok(_) => return Err(crate::ReplayError::Usage(format!("{at}: not a tick"))),
+            Err(e) => return Err(crate::ReplayError::Usage(format!("{at}: {e}"))),
+        }
+    }
+    ticks.sort_by_key(|t| t.event_time);
+    Ok(ticks)
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use maxx_agents::config::AgentConfig;
 use maxx_events::{BusCodec, BusEvent, Registration, Tick};
-use maxx_replay::archive::{ArchiveReader, ArchiveSchemas};
 use maxx_replay::backtest::{self, BacktestSettings};
 use maxx_replay::backtest_report::{self, InputIdentity};
 use maxx_replay::kafka::{self, PartitionReader, Until};
@@ -134,21 +133,7 @@ fn read_ticks(args: &Args, source: &str) -> anyhow::Result<(String, String, Vec<
     let name = path.file_name().map_or_else(|| source.to_owned(), |n| n.to_string_lossy().into_owned());
     let digest = backtest_report::sha256_hex(&bytes);
     if path.extension().is_some_and(|e| e == "avro") {
-        let reader = ArchiveReader::open(bytes.as_slice()).with_context(|| format!("archive {}", path.display()))?;
-        anyhow::ensure!(reader.topic == "ticks", "{} archives topic {}, not ticks", path.display(), reader.topic);
-        let registry = Arc::new(ArchiveSchemas::new(reader.schemas.clone()));
-        let mut codec = BusCodec::new(registry, &["ticks"], Registration::Register).context("tick decoder")?;
-        let mut ticks = Vec::new();
-        for record in reader {
-            let record = record?;
-            let value = record.value.with_context(|| format!("partition {} offset {}: a tombstone is not a tick", record.partition, record.offset))?;
-            match codec.decode("ticks", &value) {
-                Ok(BusEvent::Tick(tick)) => ticks.push(tick),
-                Ok(_) => anyhow::bail!("partition {} offset {}: not a tick", record.partition, record.offset),
-                Err(e) => anyhow::bail!("partition {} offset {}: {e}", record.partition, record.offset),
-            }
-        }
-        ticks.sort_by_key(|t| t.event_time);
+        let ticks = maxx_replay::archive::archived_ticks(&bytes).with_context(|| format!("archive {}", path.display()))?;
         return Ok((name, digest, ticks));
     }
     let text = String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))?;

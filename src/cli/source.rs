@@ -23,8 +23,9 @@ use maxx_service::source::SourceService;
 pub struct SourceArgs {
     /// market_data: where ticks come from — `live` (the venues of market_data.feeds, the
     /// default), `synthetic` (the seeded synthetic market of market_data.synthetic) or
-    /// `file:PATH` (a CSV file `ts,symbol,price,volume,bid,ask,exchange`; the process exits
-    /// once it is published).
+    /// `file:PATH` (a CSV file `ts,symbol,price,volume,bid,ask,exchange`, or a `*.avro`
+    /// archive of the ticks topic from `maxx archive export`; the process exits once it is
+    /// published).
     #[arg(long = "source", env = "MAXX_TICK_SOURCE", value_name = "live|synthetic|file:PATH", help_heading = "Source agents")]
     pub tick_source: Option<String>,
     /// market_data --source synthetic: pace as a multiple of the market's own time (2: twice

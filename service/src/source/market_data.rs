@@ -34,7 +34,8 @@ pub enum TickSource {
         /// Pace multiplier.
         speed: f64,
     },
-    /// A CSV file (`ts,symbol,price,volume,bid,ask,exchange`); the process ends after it.
+    /// A CSV file (`ts,symbol,price,volume,bid,ask,exchange`) or an archive of the ticks topic
+    /// (`*.avro`, from `maxx archive export`); the process ends after it.
     File(PathBuf),
 }
 
@@ -241,14 +242,24 @@ pub fn run(service: SourceService, listener: std::net::TcpListener, source: Tick
                 .map_err(ServiceError::Http)?;
         }
         TickSource::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| ServiceError::Http(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))))?;
+            let unreadable = |e: std::io::Error| ServiceError::Http(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())));
             let feed = Arc::new(LocalFeed::new("file", Duration::from_millis(market_data.stall_timeout_ms)));
             feeds.local.push(Arc::clone(&feed));
-            let (parsed, errors) = csv::parse(&text, &producer);
-            for error in &errors {
-                tracing::warn!(file = %path.display(), %error, "tick row refused");
-            }
-            feed.refused.store(errors.len() as u64, Ordering::Relaxed);
+            let parsed = if path.extension().is_some_and(|e| e == "avro") {
+                // An archive of the ticks topic (`maxx archive export`): decoded with the
+                // schemas it carries, in event-time order. A bad archive stops the start.
+                let bytes = std::fs::read(path).map_err(unreadable)?;
+                maxx_replay::archive::archived_ticks(&bytes)
+                    .map_err(|e| ServiceError::Http(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))))?
+            } else {
+                let text = std::fs::read_to_string(path).map_err(unreadable)?;
+                let (parsed, errors) = csv::parse(&text, &producer);
+                for error in &errors {
+                    tracing::warn!(file = %path.display(), %error, "tick row refused");
+                }
+                feed.refused.store(errors.len() as u64, Ordering::Relaxed);
+                parsed
+            };
             std::thread::Builder::new()
                 .name("maxx-file".into())
                 .spawn(move || {
