@@ -236,7 +236,7 @@ impl Execution {
     /// rule), i.e. when a retry elsewhere may help.
     fn submit(&mut self, request: &Request, order_id: &str, route: &str, cause: &str, out: &mut Emitter<'_>) -> bool {
         let envelope = out.envelope();
-        out.emit(Order {
+        let order = Order {
             event_id: envelope.event_id,
             event_time: envelope.event_time,
             producer: envelope.producer,
@@ -250,17 +250,9 @@ impl Execution {
             route: route.to_string(),
             signal_id: request.signal_id,
             meta: HashMap::from([("cause".to_string(), cause.to_string())]),
-        });
-        let venue_order = VenueOrder {
-            order_id: order_id.to_string(),
-            symbol: request.symbol.clone(),
-            side: request.side,
-            qty: request.qty,
-            order_type: request.order_type,
-            limit_price: request.limit_price,
-            post_only: request.post_only,
-            route: route.to_string(),
         };
+        let venue_order = VenueOrder::from(&order);
+        out.emit(order);
         let market = self.state.markets.get(&request.symbol).copied();
         let result = self.state.venue.submit(&venue_order, market.as_ref(), out.now(), &self.config.paper);
         let switch = self.state.routes.record(matches!(result, Submitted::Rejected { .. }), &self.config);

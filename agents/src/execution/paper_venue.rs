@@ -84,6 +84,23 @@ pub struct VenueOrder {
     pub route: String,
 }
 
+impl From<&maxx_events::Order> for VenueOrder {
+    /// What the venue sees of a published order: everything but the envelope, the signal and
+    /// the audit annotations.
+    fn from(order: &maxx_events::Order) -> Self {
+        Self {
+            order_id: order.order_id.clone(),
+            symbol: order.symbol.clone(),
+            side: order.side,
+            qty: order.qty,
+            order_type: order.order_type,
+            limit_price: order.limit_price,
+            post_only: order.post_only,
+            route: order.route.clone(),
+        }
+    }
+}
+
 /// One execution reported by a venue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VenueFill {
